@@ -1,0 +1,23 @@
+use riskcalc::kernel::Isa;
+use riskcalc::kernel::dispatch::simulate_block;
+use riskcalc::kernel::path::BlockOut;
+use riskcalc::plan::CompiledJob;
+use riskcalc::rng::RoundKeys;
+use std::time::Instant;
+fn main() {
+    let text = std::fs::read_to_string("/tmp/euro.yaml").unwrap();
+    let spec = riskcalc::spec::parse_yaml(&text).unwrap();
+    let job = CompiledJob::compile(&spec, Isa::Scalar);
+    let plan = &job.trades[0].plan;
+    let keys = RoundKeys::from_seed(1);
+    for isa in [Isa::Scalar, Isa::Avx2, Isa::Avx512] {
+        let n = 8192;
+        let mut v = vec![0.0; n];
+        let t = Instant::now();
+        for b in 0..200u64 {
+            simulate_block(isa, plan, &keys, b * n as u64, BlockOut { values: &mut v, n_paths: n });
+        }
+        let dt = t.elapsed().as_secs_f64();
+        println!("{isa:?}: {:.2} ns/path sum {}", dt * 1e9 / (200.0 * n as f64), v.iter().sum::<f64>());
+    }
+}

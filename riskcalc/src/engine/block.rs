@@ -1,0 +1,47 @@
+//! One block of paths for one trade: simulate, form the per-path estimators,
+//! reduce to moments. A block's result is a plain value that can cross a
+//! network and be merged later.
+
+use super::moments::Moments;
+use crate::kernel::Isa;
+use crate::kernel::dispatch::simulate_block;
+use crate::kernel::path::BlockOut;
+use crate::plan::{CompiledJob, CompiledTrade};
+use crate::rng::RoundKeys;
+use serde::{Deserialize, Serialize};
+
+/// The partial result of paths `[block·B, block·B + paths)` of one trade.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TradeBlock {
+    pub trade: u32,
+    pub block: u64,
+    /// One entry per quantity of the trade (price first, then Greeks).
+    pub moments: Vec<Moments>,
+}
+
+/// Simulates one block of one trade.
+pub fn price_trade_block(job: &CompiledJob, trade: usize, block: u64, isa: Isa) -> TradeBlock {
+    let t: &CompiledTrade = &job.trades[trade];
+    let n = job.block_paths(block) as usize;
+    let first_path = block * u64::from(job.block_size);
+    let ns = t.plan.n_states();
+    let mut values = vec![0.0; ns * n];
+    simulate_block(isa, &t.plan, &RoundKeys::from_seed(job.seed), first_path, BlockOut { values: &mut values, n_paths: n });
+    let mut per_path = vec![0.0; n];
+    let moments = t
+        .quantities
+        .iter()
+        .map(|q| {
+            for (i, slot) in per_path.iter_mut().enumerate() {
+                *slot = q.estimator.eval(|state| values[state * n + i]);
+            }
+            Moments::of_block(&per_path)
+        })
+        .collect();
+    TradeBlock { trade: trade as u32, block, moments }
+}
+
+/// Simulates one block of every trade.
+pub fn price_block(job: &CompiledJob, block: u64, isa: Isa) -> Vec<TradeBlock> {
+    (0..job.trades.len()).map(|t| price_trade_block(job, t, block, isa)).collect()
+}
