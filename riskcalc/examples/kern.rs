@@ -15,9 +15,22 @@ fn main() {
         let mut v = vec![0.0; n];
         let t = Instant::now();
         for b in 0..200u64 {
-            simulate_block(isa, plan, &keys, b * n as u64, BlockOut { values: &mut v, n_paths: n });
+            simulate_block(
+                isa,
+                plan,
+                &keys,
+                b * n as u64,
+                BlockOut {
+                    values: &mut v,
+                    n_paths: n,
+                },
+            );
         }
         let dt = t.elapsed().as_secs_f64();
-        println!("{isa:?}: {:.2} ns/path sum {}", dt * 1e9 / (200.0 * n as f64), v.iter().sum::<f64>());
+        println!(
+            "{isa:?}: {:.2} ns/path sum {}",
+            dt * 1e9 / (200.0 * n as f64),
+            v.iter().sum::<f64>()
+        );
     }
 }

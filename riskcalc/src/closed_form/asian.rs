@@ -74,13 +74,24 @@ mod tests {
     use proptest::prelude::*;
 
     fn inp(spot: f64, strike: f64, rate: f64, dividend: f64, vol: f64, maturity: f64) -> BsInputs {
-        BsInputs { spot, strike, rate, dividend, vol, maturity }
+        BsInputs {
+            spot,
+            strike,
+            rate,
+            dividend,
+            vol,
+            maturity,
+        }
     }
 
     #[test]
     fn one_fixing_is_black_scholes() {
         for &(s, k) in &[(100.0, 100.0), (100.0, 80.0), (100.0, 125.0)] {
-            for &(r, q, vol, t) in &[(0.05, 0.0, 0.2, 1.0), (0.1, 0.05, 0.4, 0.5), (-0.01, 0.03, 0.1, 5.0)] {
+            for &(r, q, vol, t) in &[
+                (0.05, 0.0, 0.2, 1.0),
+                (0.1, 0.05, 0.4, 0.5),
+                (-0.01, 0.03, 0.1, 5.0),
+            ] {
                 let p = inp(s, k, r, q, vol, t);
                 for kind in [Call, Put] {
                     let a = geometric_asian_price(kind, &p, 1);

@@ -104,12 +104,24 @@ pub(crate) fn log_ratio(a: f64, b: f64) -> f64 {
 /// discounted forward, `Kd = e^{−rT}K` the discounted strike, `m = ln(F/K)`,
 /// `s` the total log-standard deviation and `ω = ±1` for call/put.
 #[inline]
-pub(crate) fn lognormal_price(kind: OptionKind, disc_fwd: f64, disc_strike: f64, m: f64, s: f64) -> f64 {
+pub(crate) fn lognormal_price(
+    kind: OptionKind,
+    disc_fwd: f64,
+    disc_strike: f64,
+    m: f64,
+    s: f64,
+) -> f64 {
     let w = kind.sign();
     let (d1, d2) = d1_d2(m, s);
     // A leg that is exactly zero (zero amount, e.g. K = 0, or zero
     // probability) contributes 0 even if the other factor overflowed.
-    let leg = |amount: f64, p: f64| if amount == 0.0 || p == 0.0 { 0.0 } else { amount * p };
+    let leg = |amount: f64, p: f64| {
+        if amount == 0.0 || p == 0.0 {
+            0.0
+        } else {
+            amount * p
+        }
+    };
     w * (leg(disc_fwd, norm_cdf(w * d1)) - leg(disc_strike, norm_cdf(w * d2)))
 }
 
@@ -270,11 +282,18 @@ pub fn digital_price(kind: OptionKind, p: &BsInputs, cash: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
     use OptionKind::{Call, Put};
+    use proptest::prelude::*;
 
     fn inp(spot: f64, strike: f64, rate: f64, dividend: f64, vol: f64, maturity: f64) -> BsInputs {
-        BsInputs { spot, strike, rate, dividend, vol, maturity }
+        BsInputs {
+            spot,
+            strike,
+            rate,
+            dividend,
+            vol,
+            maturity,
+        }
     }
 
     fn close(got: f64, want: f64, tol: f64) -> bool {
@@ -329,7 +348,11 @@ mod tests {
         let p = inp(55.0, 60.0, 0.1, 0.0, 0.3, 0.75);
         assert!(close(gamma(Call, &p), 0.0278, 5e-5), "{}", gamma(Call, &p));
         // Same inputs: vega = 18.935777 (mpmath).
-        assert!(close(vega(Call, &p), 18.935_777_349_6, 1e-9), "{}", vega(Call, &p));
+        assert!(
+            close(vega(Call, &p), 18.935_777_349_6, 1e-9),
+            "{}",
+            vega(Call, &p)
+        );
         // Theta: S=430, K=405, T=0.0833, r=7 %, b=2 % (q=5 %), σ=20 %
         // → Θp = −31.1924 per year.
         let p = inp(430.0, 405.0, 0.07, 0.05, 0.2, 0.0833);
@@ -372,33 +395,63 @@ mod tests {
                 let floor = 1e-9 * p.spot;
 
                 let h = 1e-4 * p.spot;
-                let up = BsInputs { spot: p.spot + h, ..p };
-                let dn = BsInputs { spot: p.spot - h, ..p };
+                let up = BsInputs {
+                    spot: p.spot + h,
+                    ..p
+                };
+                let dn = BsInputs {
+                    spot: p.spot - h,
+                    ..p
+                };
                 let fd_delta = (v(up) - v(dn)) / (2.0 * h);
                 check_fd("delta", &p, kind, delta(kind, &p), fd_delta, floor);
 
                 let h = 1e-3 * p.spot;
-                let up = BsInputs { spot: p.spot + h, ..p };
-                let dn = BsInputs { spot: p.spot - h, ..p };
+                let up = BsInputs {
+                    spot: p.spot + h,
+                    ..p
+                };
+                let dn = BsInputs {
+                    spot: p.spot - h,
+                    ..p
+                };
                 let fd_gamma = (v(up) - 2.0 * v(p) + v(dn)) / (h * h);
                 check_fd("gamma", &p, kind, gamma(kind, &p), fd_gamma, 1e-9);
 
                 let h = 1e-5;
-                let up = BsInputs { vol: p.vol + h, ..p };
-                let dn = BsInputs { vol: p.vol - h, ..p };
+                let up = BsInputs {
+                    vol: p.vol + h,
+                    ..p
+                };
+                let dn = BsInputs {
+                    vol: p.vol - h,
+                    ..p
+                };
                 let fd_vega = (v(up) - v(dn)) / (2.0 * h);
                 check_fd("vega", &p, kind, vega(kind, &p), fd_vega, floor);
 
                 let h = 1e-5;
-                let up = BsInputs { rate: p.rate + h, ..p };
-                let dn = BsInputs { rate: p.rate - h, ..p };
+                let up = BsInputs {
+                    rate: p.rate + h,
+                    ..p
+                };
+                let dn = BsInputs {
+                    rate: p.rate - h,
+                    ..p
+                };
                 let fd_rho = (v(up) - v(dn)) / (2.0 * h);
                 check_fd("rho", &p, kind, rho(kind, &p), fd_rho, floor);
 
                 // Theta = dV/dt = −dV/dT.
                 let h = 1e-5 * p.maturity;
-                let up = BsInputs { maturity: p.maturity + h, ..p };
-                let dn = BsInputs { maturity: p.maturity - h, ..p };
+                let up = BsInputs {
+                    maturity: p.maturity + h,
+                    ..p
+                };
+                let dn = BsInputs {
+                    maturity: p.maturity - h,
+                    ..p
+                };
                 let fd_theta = -(v(up) - v(dn)) / (2.0 * h);
                 check_fd("theta", &p, kind, theta(kind, &p), fd_theta, floor);
             }
@@ -411,12 +464,25 @@ mod tests {
     fn digital_is_minus_strike_derivative_of_call() {
         for p in grid() {
             let h = 1e-4 * p.strike;
-            let up = BsInputs { strike: p.strike + h, ..p };
-            let dn = BsInputs { strike: p.strike - h, ..p };
+            let up = BsInputs {
+                strike: p.strike + h,
+                ..p
+            };
+            let dn = BsInputs {
+                strike: p.strike - h,
+                ..p
+            };
             let fd = -(price(Call, &up) - price(Call, &dn)) / (2.0 * h);
             check_fd("digital", &p, Call, digital_price(Call, &p, 1.0), fd, 1e-9);
             let fd_put = (price(Put, &up) - price(Put, &dn)) / (2.0 * h);
-            check_fd("digital", &p, Put, digital_price(Put, &p, 1.0), fd_put, 1e-9);
+            check_fd(
+                "digital",
+                &p,
+                Put,
+                digital_price(Put, &p, 1.0),
+                fd_put,
+                1e-9,
+            );
         }
     }
 
@@ -474,7 +540,11 @@ mod tests {
         let p = inp(s, fwd, r, q, 0.0, t);
         let h = 1e-7;
         let fd = (price(Call, &BsInputs { vol: h, ..p }) - price(Call, &p)) / h;
-        assert!(close(vega(Call, &p), fd, 1e-5), "{} vs {fd}", vega(Call, &p));
+        assert!(
+            close(vega(Call, &p), fd, 1e-5),
+            "{} vs {fd}",
+            vega(Call, &p)
+        );
     }
 
     #[test]
@@ -499,11 +569,23 @@ mod tests {
         let good = inp(100.0, 100.0, 0.05, 0.0, 0.2, 1.0);
         for bad in [
             BsInputs { spot: -1.0, ..good },
-            BsInputs { strike: -1.0, ..good },
+            BsInputs {
+                strike: -1.0,
+                ..good
+            },
             BsInputs { vol: -0.2, ..good },
-            BsInputs { maturity: -1.0, ..good },
-            BsInputs { rate: f64::NAN, ..good },
-            BsInputs { spot: f64::INFINITY, ..good },
+            BsInputs {
+                maturity: -1.0,
+                ..good
+            },
+            BsInputs {
+                rate: f64::NAN,
+                ..good
+            },
+            BsInputs {
+                spot: f64::INFINITY,
+                ..good
+            },
         ] {
             assert!(price(Call, &bad).is_nan());
             assert!(delta(Put, &bad).is_nan());
@@ -514,12 +596,12 @@ mod tests {
     /// Wide ranges, including exact zeros of vol and maturity.
     fn wide_inputs() -> impl Strategy<Value = BsInputs> {
         (
-            -2.0..4.0_f64,                                    // log10 spot
-            -1.5..1.5_f64,                                    // ln(K/S)
-            -0.1..0.3_f64,                                    // rate
-            -0.1..0.3_f64,                                    // dividend
-            prop_oneof![Just(0.0), 1e-6..3.0_f64],            // vol
-            prop_oneof![Just(0.0), 1e-6..30.0_f64],           // maturity
+            -2.0..4.0_f64,                          // log10 spot
+            -1.5..1.5_f64,                          // ln(K/S)
+            -0.1..0.3_f64,                          // rate
+            -0.1..0.3_f64,                          // dividend
+            prop_oneof![Just(0.0), 1e-6..3.0_f64],  // vol
+            prop_oneof![Just(0.0), 1e-6..30.0_f64], // maturity
         )
             .prop_map(|(ls, lk, r, q, vol, t)| {
                 let spot = 10f64.powf(ls);

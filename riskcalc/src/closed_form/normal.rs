@@ -291,7 +291,10 @@ mod tests {
             // Relative error in p is |x|·(relative error in x) at most, plus
             // erfc's own rounding; allow a few ulps scaled by |x|.
             let tol = 8.0 * f64::EPSILON * x.abs().max(1.0);
-            assert!(((back - p) / p).abs() <= tol, "p={p:e}, x={x}, back={back:e}");
+            assert!(
+                ((back - p) / p).abs() <= tol,
+                "p={p:e}, x={x}, back={back:e}"
+            );
             p *= 0.37;
         }
     }
@@ -306,7 +309,10 @@ mod tests {
             let raw = ppnd16(p);
             let refined = norm_inv_ref(p);
             let rel = ((raw - refined) / refined.abs().max(1e-300)).abs();
-            assert!(rel < 1e-14 || (raw - refined).abs() < 1e-15, "p={p:e}: {raw} vs {refined}");
+            assert!(
+                rel < 1e-14 || (raw - refined).abs() < 1e-15,
+                "p={p:e}: {raw} vs {refined}"
+            );
             p *= 0.61;
         }
         for i in 1..1000 {

@@ -10,7 +10,10 @@ pub(crate) fn expect_2d_normal(f: impl Fn(f64, f64) -> f64) -> f64 {
     let w: Vec<(f64, f64)> = (-n..=n)
         .map(|i| {
             let z = f64::from(i) * h;
-            (z, h * (-0.5 * z * z).exp() / (2.0 * core::f64::consts::PI).sqrt())
+            (
+                z,
+                h * (-0.5 * z * z).exp() / (2.0 * core::f64::consts::PI).sqrt(),
+            )
         })
         .collect();
     let mut acc = 0.0;
@@ -28,7 +31,17 @@ pub(crate) fn expect_2d_normal(f: impl Fn(f64, f64) -> f64) -> f64 {
 /// `tol` (Lyness' criterion with Richardson correction; depth-limited).
 pub(crate) fn adaptive_simpson(f: &impl Fn(f64) -> f64, a: f64, b: f64, tol: f64) -> f64 {
     #[allow(clippy::too_many_arguments)] // private recursive helper
-    fn rec(f: &impl Fn(f64) -> f64, a: f64, b: f64, fa: f64, fm: f64, fb: f64, whole: f64, tol: f64, depth: u32) -> f64 {
+    fn rec(
+        f: &impl Fn(f64) -> f64,
+        a: f64,
+        b: f64,
+        fa: f64,
+        fm: f64,
+        fb: f64,
+        whole: f64,
+        tol: f64,
+        depth: u32,
+    ) -> f64 {
         let m = 0.5 * (a + b);
         let lm = 0.5 * (a + m);
         let rm = 0.5 * (m + b);

@@ -46,7 +46,9 @@ struct Parts {
 }
 
 fn parts(quantity: f64, spot: f64, mu: f64, vol: f64, horizon: f64, alpha: f64) -> Option<Parts> {
-    let finite = [quantity, spot, mu, vol, horizon, alpha].iter().all(|x| x.is_finite());
+    let finite = [quantity, spot, mu, vol, horizon, alpha]
+        .iter()
+        .all(|x| x.is_finite());
     if !finite || spot < 0.0 || vol < 0.0 || horizon < 0.0 || alpha <= 0.0 || alpha >= 1.0 {
         return None;
     }
@@ -153,7 +155,10 @@ mod tests {
                     let lo = med * (-16.0 * sd).exp();
                     let f = |s: f64| lognormal_pdf(s, spot, mu, vol, h);
                     let mass = adaptive_simpson(&f, lo, thresh, 1e-14 * p);
-                    assert!(((mass - p) / p).abs() < 1e-9, "{spot} {mu} {vol} {h} α={alpha}: mass {mass} vs {p}");
+                    assert!(
+                        ((mass - p) / p).abs() < 1e-9,
+                        "{spot} {mu} {vol} {h} α={alpha}: mass {mass} vs {p}"
+                    );
                     let g = |s: f64| q * (spot - s) * f(s);
                     let tail_loss = adaptive_simpson(&g, lo, thresh, 1e-14 * p * q * spot);
                     let es_quad = tail_loss / p;
@@ -183,7 +188,10 @@ mod tests {
                 let hi = med * (16.0 * sd).exp();
                 let f = |s: f64| lognormal_pdf(s, spot, mu, vol, h);
                 let mass = adaptive_simpson(&f, thresh, hi, 1e-14 * p);
-                assert!(((mass - p) / p).abs() < 1e-9, "{spot} {mu} {vol} {h} α={alpha}: mass {mass} vs {p}");
+                assert!(
+                    ((mass - p) / p).abs() < 1e-9,
+                    "{spot} {mu} {vol} {h} α={alpha}: mass {mass} vs {p}"
+                );
                 let g = |s: f64| q.abs() * (s - spot) * f(s);
                 // The upper tail of a lognormal is heavy for large σ√h; the
                 // integrand's scale is set by hi, not by spot.
@@ -209,7 +217,10 @@ mod tests {
         let v = lognormal_var(2.0, 100.0, 0.05, 0.0, 1.0, 0.99);
         let e = lognormal_es(2.0, 100.0, 0.05, 0.0, 1.0, 0.99);
         let want = -200.0 * 0.05_f64.exp_m1();
-        assert!((v - want).abs() < 1e-12 && (e - want).abs() < 1e-12, "{v} {e} {want}");
+        assert!(
+            (v - want).abs() < 1e-12 && (e - want).abs() < 1e-12,
+            "{v} {e} {want}"
+        );
         let v = lognormal_var(-2.0, 100.0, 0.05, 0.0, 1.0, 0.99);
         assert!((v + want).abs() < 1e-12);
         // Zero horizon or zero quantity: no risk.

@@ -26,7 +26,16 @@ pub fn price_trade_block(job: &CompiledJob, trade: usize, block: u64, isa: Isa) 
     let first_path = block * u64::from(job.block_size);
     let ns = t.plan.n_states();
     let mut values = vec![0.0; ns * n];
-    simulate_block(isa, &t.plan, &RoundKeys::from_seed(job.seed), first_path, BlockOut { values: &mut values, n_paths: n });
+    simulate_block(
+        isa,
+        &t.plan,
+        &RoundKeys::from_seed(job.seed),
+        first_path,
+        BlockOut {
+            values: &mut values,
+            n_paths: n,
+        },
+    );
     let mut per_path = vec![0.0; n];
     let moments = t
         .quantities
@@ -38,10 +47,16 @@ pub fn price_trade_block(job: &CompiledJob, trade: usize, block: u64, isa: Isa) 
             Moments::of_block(&per_path)
         })
         .collect();
-    TradeBlock { trade: trade as u32, block, moments }
+    TradeBlock {
+        trade: trade as u32,
+        block,
+        moments,
+    }
 }
 
 /// Simulates one block of every trade.
 pub fn price_block(job: &CompiledJob, block: u64, isa: Isa) -> Vec<TradeBlock> {
-    (0..job.trades.len()).map(|t| price_trade_block(job, t, block, isa)).collect()
+    (0..job.trades.len())
+        .map(|t| price_trade_block(job, t, block, isa))
+        .collect()
 }

@@ -30,7 +30,11 @@ impl Moments {
     }
 
     pub fn mean(&self) -> f64 {
-        if self.n == 0 { 0.0 } else { self.sum / self.n as f64 }
+        if self.n == 0 {
+            0.0
+        } else {
+            self.sum / self.n as f64
+        }
     }
 
     /// Standard error of the mean (0 with fewer than two paths).
@@ -76,7 +80,9 @@ mod tests {
 
     #[test]
     fn merged_blocks_match_the_textbook_formulas() {
-        let values: Vec<f64> = (0..1000).map(|i| ((i * 37) % 101) as f64 * 0.5 + 1e3).collect();
+        let values: Vec<f64> = (0..1000)
+            .map(|i| ((i * 37) % 101) as f64 * 0.5 + 1e3)
+            .collect();
         let mut m = Moments::default();
         for block in values.chunks(96) {
             m.merge(&Moments::of_block(block));

@@ -7,7 +7,13 @@ use crate::rng::RoundKeys;
 
 /// Simulates a block of paths of one trade on `isa`, falling back to the scalar
 /// reference if this CPU lacks `isa` (results are identical either way).
-pub fn simulate_block(isa: Isa, plan: &TradePlan, keys: &RoundKeys, first_path: u64, out: BlockOut<'_>) {
+pub fn simulate_block(
+    isa: Isa,
+    plan: &TradePlan,
+    keys: &RoundKeys,
+    first_path: u64,
+    out: BlockOut<'_>,
+) {
     match isa {
         #[cfg(target_arch = "x86_64")]
         Isa::Avx512 => {
@@ -44,6 +50,12 @@ fn avx512_entry(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn avx2_entry(token: super::simd::Avx2, plan: &TradePlan, keys: &RoundKeys, first_path: u64, out: BlockOut<'_>) {
+fn avx2_entry(
+    token: super::simd::Avx2,
+    plan: &TradePlan,
+    keys: &RoundKeys,
+    first_path: u64,
+    out: BlockOut<'_>,
+) {
     simulate(token, plan, keys, first_path, out)
 }

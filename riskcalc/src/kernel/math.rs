@@ -24,7 +24,10 @@ pub fn exp<S: Simd>(s: S, x: S::F) -> S::F {
     let x = s.min(s.max(x, s.splat(-EXP_CLAMP)), s.splat(EXP_CLAMP));
     let t = s.add(s.mul(x, s.splat(LOG2_E)), s.splat(ROUND_MAGIC));
     let n = s.sub(t, s.splat(ROUND_MAGIC));
-    let r = s.sub(s.sub(x, s.mul(n, s.splat(LN2_HI))), s.mul(n, s.splat(LN2_LO)));
+    let r = s.sub(
+        s.sub(x, s.mul(n, s.splat(LN2_HI))),
+        s.mul(n, s.splat(LN2_LO)),
+    );
     const C: [f64; 13] = [
         1.0,
         1.0,
@@ -65,7 +68,10 @@ pub fn ln<S: Simd>(s: S, x: S::F) -> S::F {
     const MANTISSA: u64 = (1 << 52) - 1;
     let bits = s.to_bits(x);
     // Mantissa as m in [1, 2), biased exponent as an exact f64.
-    let m = s.from_bits(s.u_or(s.u_and(bits, s.splat_u(MANTISSA)), s.splat_u(1f64.to_bits())));
+    let m = s.from_bits(s.u_or(
+        s.u_and(bits, s.splat_u(MANTISSA)),
+        s.splat_u(1f64.to_bits()),
+    ));
     let e_biased = s.sub(
         s.from_bits(s.u_or(s.u_shr52(bits), s.splat_u(TWO_52.to_bits()))),
         s.splat(TWO_52),
@@ -83,7 +89,10 @@ pub fn ln<S: Simd>(s: S, x: S::F) -> S::F {
     let w = s.mul(z, z);
     let t1 = s.mul(
         w,
-        s.add(s.splat(LG[1]), s.mul(w, s.add(s.splat(LG[3]), s.mul(w, s.splat(LG[5]))))),
+        s.add(
+            s.splat(LG[1]),
+            s.mul(w, s.add(s.splat(LG[3]), s.mul(w, s.splat(LG[5])))),
+        ),
     );
     let t2 = s.mul(
         z,
@@ -91,7 +100,10 @@ pub fn ln<S: Simd>(s: S, x: S::F) -> S::F {
             s.splat(LG[0]),
             s.mul(
                 w,
-                s.add(s.splat(LG[2]), s.mul(w, s.add(s.splat(LG[4]), s.mul(w, s.splat(LG[6]))))),
+                s.add(
+                    s.splat(LG[2]),
+                    s.mul(w, s.add(s.splat(LG[4]), s.mul(w, s.splat(LG[6])))),
+                ),
             ),
         ),
     );
@@ -227,8 +239,14 @@ mod tests {
     #[test]
     fn uniforms_are_exact_and_open() {
         assert_eq!(uniform_from_u32(Scalar, 0), 0.5 / 4_294_967_296.0);
-        assert_eq!(uniform_from_u32(Scalar, u32::MAX as u64), 1.0 - 0.5 / 4_294_967_296.0);
+        assert_eq!(
+            uniform_from_u32(Scalar, u32::MAX as u64),
+            1.0 - 0.5 / 4_294_967_296.0
+        );
         // Upper bits are ignored.
-        assert_eq!(uniform_from_u32(Scalar, 0xDEAD_0000_0000_0007), 7.5 / 4_294_967_296.0);
+        assert_eq!(
+            uniform_from_u32(Scalar, 0xDEAD_0000_0000_0007),
+            7.5 / 4_294_967_296.0
+        );
     }
 }

@@ -65,8 +65,16 @@ impl<S: Simd> NormalSource<S> {
     /// The normals of dimension `dim` for the four sub-chunks.
     #[inline(always)]
     pub fn draw(&self, s: S, dim: u32) -> [S::F; 4] {
-        let words =
-            philox_lanes(s, &self.keys, [self.group_lo, self.group_hi, s.splat_u(u64::from(dim)), self.stream]);
+        let words = philox_lanes(
+            s,
+            &self.keys,
+            [
+                self.group_lo,
+                self.group_hi,
+                s.splat_u(u64::from(dim)),
+                self.stream,
+            ],
+        );
         // Written out, not `words.map(..)`: a non-inlined generic helper would be
         // compiled without the caller's target features and call every intrinsic.
         [
@@ -80,8 +88,16 @@ impl<S: Simd> NormalSource<S> {
     /// The raw uniforms of dimension `dim` (for tests and non-normal draws).
     #[inline(always)]
     pub fn uniforms(&self, s: S, dim: u32) -> [S::F; 4] {
-        let words =
-            philox_lanes(s, &self.keys, [self.group_lo, self.group_hi, s.splat_u(u64::from(dim)), self.stream]);
+        let words = philox_lanes(
+            s,
+            &self.keys,
+            [
+                self.group_lo,
+                self.group_hi,
+                s.splat_u(u64::from(dim)),
+                self.stream,
+            ],
+        );
         [
             uniform_from_u32(s, words[0]),
             uniform_from_u32(s, words[1]),

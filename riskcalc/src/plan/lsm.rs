@@ -25,9 +25,24 @@ pub fn calibrate(plan: &TradePlan, stream: u32, paths: u32, seed: u64, isa: Isa)
         ..plan.clone()
     };
     let mut buf = vec![0.0; n_obs * n];
-    simulate_block(isa, &record, &RoundKeys::from_seed(seed), 0, BlockOut { values: &mut buf, n_paths: n });
+    simulate_block(
+        isa,
+        &record,
+        &RoundKeys::from_seed(seed),
+        0,
+        BlockOut {
+            values: &mut buf,
+            n_paths: n,
+        },
+    );
     let spots = |k: usize| &buf[k * n..(k + 1) * n];
-    let intrinsic = |s: f64| if call { (s - strike).max(0.0) } else { (strike - s).max(0.0) };
+    let intrinsic = |s: f64| {
+        if call {
+            (s - strike).max(0.0)
+        } else {
+            (strike - s).max(0.0)
+        }
+    };
 
     // Cash flow per path, valued at the current exercise date.
     let mut cash: Vec<f64> = spots(n_obs - 1).iter().map(|&s| intrinsic(s)).collect();
@@ -54,7 +69,9 @@ pub fn calibrate(plan: &TradePlan, stream: u32, paths: u32, seed: u64, isa: Isa)
         if itm < 8 {
             continue; // too few points to regress: never exercise early here
         }
-        let Some(beta) = xtx.lu().solve(&xty) else { continue };
+        let Some(beta) = xtx.lu().solve(&xty) else {
+            continue;
+        };
         let beta = [beta[0], beta[1], beta[2]];
         coeffs[k] = beta;
         for (&s, c) in s_k.iter().zip(cash.iter_mut()) {

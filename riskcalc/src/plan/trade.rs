@@ -7,7 +7,16 @@ pub enum Dynamics {
     Gbm { drift_dt: f64, vol_sqrt_dt: f64 },
     /// Heston, full-truncation Euler on (x = ln S, v):
     /// x += carry_dt − ½ v⁺ dt + √(v⁺ dt) w;  v += κ dt (θ − v⁺) + ξ √(v⁺ dt) (ρ w + ρ̄ z).
-    Heston { v0: f64, carry_dt: f64, dt: f64, kappa_dt: f64, theta: f64, xi: f64, rho: f64, rho_bar: f64 },
+    Heston {
+        v0: f64,
+        carry_dt: f64,
+        dt: f64,
+        kappa_dt: f64,
+        theta: f64,
+        xi: f64,
+        rho: f64,
+        rho_bar: f64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -33,17 +42,43 @@ pub struct StateParams {
 pub enum Payoff {
     /// A holding of the underlying: worth its spot, nothing to simulate.
     Stock,
-    Vanilla { call: bool, strike: f64 },
-    Digital { call: bool, strike: f64, cash: f64 },
+    Vanilla {
+        call: bool,
+        strike: f64,
+    },
+    Digital {
+        call: bool,
+        strike: f64,
+        cash: f64,
+    },
     /// Average over the observation dates.
-    Asian { call: bool, strike: f64, geometric: bool },
+    Asian {
+        call: bool,
+        strike: f64,
+        geometric: bool,
+    },
     /// Knock-in/out on the observation dates, vanilla payoff at maturity.
-    Barrier { call: bool, strike: f64, up: bool, knock_in: bool, log_barrier: f64 },
-    Basket { call: bool, strike: f64, weights: Vec<f64>, geometric: bool },
+    Barrier {
+        call: bool,
+        strike: f64,
+        up: bool,
+        knock_in: bool,
+        log_barrier: f64,
+    },
+    Basket {
+        call: bool,
+        strike: f64,
+        weights: Vec<f64>,
+        geometric: bool,
+    },
     /// Early exercise on the observation dates with Longstaff–Schwartz
     /// continuation coefficients per date (all but the last), in units of the
     /// strike, for the basis (1, S/K, (S/K)²).
-    Exercise { call: bool, strike: f64, coeffs: Vec<[f64; 3]> },
+    Exercise {
+        call: bool,
+        strike: f64,
+        coeffs: Vec<[f64; 3]>,
+    },
     /// Calibration only: record S at each observation date.
     Record,
 }
@@ -74,9 +109,12 @@ impl TradePlan {
 
     /// Number of Heston assets (each draws one extra normal per step).
     pub fn n_heston(&self) -> usize {
-        self.states
-            .first()
-            .map_or(0, |st| st.assets.iter().filter(|a| matches!(a.dynamics, Dynamics::Heston { .. })).count())
+        self.states.first().map_or(0, |st| {
+            st.assets
+                .iter()
+                .filter(|a| matches!(a.dynamics, Dynamics::Heston { .. }))
+                .count()
+        })
     }
 
     /// Normals drawn per time step.

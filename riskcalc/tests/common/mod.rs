@@ -71,7 +71,8 @@ impl Job {
     /// A trade of quantity 1; `instrument` is the body of a YAML flow mapping,
     /// e.g. `type: european, underlying: SPX, option: call, strike: 100.0, maturity: 1.0`.
     pub fn trade(mut self, id: &str, instrument: &str) -> Job {
-        self.trades.push(format!("{{id: {id}, instrument: {{{instrument}}}}}"));
+        self.trades
+            .push(format!("{{id: {id}, instrument: {{{instrument}}}}}"));
         self
     }
 
@@ -95,7 +96,10 @@ impl Job {
     }
 
     pub fn yaml(&self) -> String {
-        let mut y = format!("seed: {}\nmarket:\n  rate: {:?}\n  underlyings:\n", self.seed, self.rate);
+        let mut y = format!(
+            "seed: {}\nmarket:\n  rate: {:?}\n  underlyings:\n",
+            self.seed, self.rate
+        );
         for u in &self.underlyings {
             y += &format!("    - {u}\n");
         }
@@ -162,9 +166,17 @@ pub fn quantity(report: &PricingReport, id: &str, name: &str) -> (f64, f64) {
 /// deviation in standard errors.
 #[track_caller]
 pub fn assert_close_se(what: &str, mc: f64, se: f64, expected: f64, k: f64, allowance: f64) {
-    assert!(mc.is_finite() && se.is_finite(), "{what}: non-finite estimate {mc} ± {se}");
+    assert!(
+        mc.is_finite() && se.is_finite(),
+        "{what}: non-finite estimate {mc} ± {se}"
+    );
     assert!(se > 0.0, "{what}: zero standard error (estimate {mc})");
     let dev = (mc - expected).abs();
+    // Shown by `cargo test -- --nocapture` and on failure.
+    eprintln!(
+        "{what}: MC {mc:.6} ± {se:.2e}, expected {expected:.6}, {:+.2} SE",
+        (mc - expected) / se
+    );
     assert!(
         dev <= k * se + allowance,
         "{what}: MC {mc:.6} ± {se:.6} vs expected {expected:.6}: off by {dev:.6} = {:.2} SE \
@@ -186,7 +198,10 @@ pub fn report_bits(report: &PricingReport) -> Vec<(String, u64)> {
         }
     }
     out.push(("portfolio.value".into(), report.portfolio.value.to_bits()));
-    out.push(("portfolio.std_error".into(), report.portfolio.std_error.to_bits()));
+    out.push((
+        "portfolio.std_error".into(),
+        report.portfolio.std_error.to_bits(),
+    ));
     for (name, e) in &report.portfolio.greeks {
         out.push((format!("portfolio.{name}"), e.value.to_bits()));
         out.push((format!("portfolio.{name}.std_error"), e.std_error.to_bits()));

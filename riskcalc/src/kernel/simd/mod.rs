@@ -8,17 +8,17 @@
 //!
 //! This module (and its children) is the only place in riskcalc with `unsafe`.
 
-mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
+mod scalar;
 
-pub use scalar::Scalar;
 #[cfg(target_arch = "x86_64")]
 pub use avx2::Avx2;
 #[cfg(target_arch = "x86_64")]
 pub use avx512::Avx512;
+pub use scalar::Scalar;
 
 use serde::{Deserialize, Serialize};
 
@@ -89,7 +89,9 @@ impl std::str::FromStr for Isa {
             "scalar" => Ok(Isa::Scalar),
             "avx2" => Ok(Isa::Avx2),
             "avx512" => Ok(Isa::Avx512),
-            other => Err(format!("unknown ISA `{other}`; expected scalar, avx2 or avx512")),
+            other => Err(format!(
+                "unknown ISA `{other}`; expected scalar, avx2 or avx512"
+            )),
         }
     }
 }
