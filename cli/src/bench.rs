@@ -62,31 +62,13 @@ analysis: {{paths: {paths}, block_size: 16384}}
 
 fn basket(paths: u64, heston: bool, greeks: bool) -> String {
     let ids = ["A", "B", "C", "D", "E"];
-    let model = if heston {
-        "heston: {v0: 0.04, kappa: 1.5, theta: 0.04, xi: 0.5, rho: -0.7}"
-    } else {
-        "vol: 0.2"
-    };
-    let underlyings: Vec<String> = ids
-        .iter()
-        .map(|id| format!("{{id: {id}, spot: 100, dividend_yield: 0.01, {model}}}"))
-        .collect();
+    let model = if heston { "heston: {v0: 0.04, kappa: 1.5, theta: 0.04, xi: 0.5, rho: -0.7}" } else { "vol: 0.2" };
+    let underlyings: Vec<String> =
+        ids.iter().map(|id| format!("{{id: {id}, spot: 100, dividend_yield: 0.01, {model}}}")).collect();
     let corr: Vec<String> = (0..5)
-        .map(|i| {
-            format!(
-                "[{}]",
-                (0..5)
-                    .map(|j| if i == j { "1" } else { "0.5" })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })
+        .map(|i| format!("[{}]", (0..5).map(|j| if i == j { "1" } else { "0.5" }).collect::<Vec<_>>().join(", ")))
         .collect();
-    let greeks = if greeks {
-        "greeks: [delta, gamma, vega, rho, theta]"
-    } else {
-        "greeks: []"
-    };
+    let greeks = if greeks { "greeks: [delta, gamma, vega, rho, theta]" } else { "greeks: []" };
     format!(
         "seed: 1
 market:
@@ -105,8 +87,7 @@ analysis: {{paths: {paths}, block_size: 1024, {greeks}}}
 
 /// Median wall time of `repeat` runs of `job` (compiled once, outside the timing).
 fn time_job(yaml: &str, isa: Isa, repeat: usize) -> Result<f64, Failure> {
-    let spec = riskcalc::spec::parse_yaml(yaml)
-        .map_err(|e| Failure::Other(anyhow::anyhow!("bench job: {e}")))?;
+    let spec = riskcalc::spec::parse_yaml(yaml).map_err(|e| Failure::Other(anyhow::anyhow!("bench job: {e}")))?;
     let job = CompiledJob::compile(&spec, isa);
     let _warm = run_pricing(&job, isa, |_| {});
     let mut times: Vec<f64> = (0..repeat.max(1))
@@ -142,11 +123,8 @@ fn peak_rss_mib() -> Option<f64> {
 pub fn bench(args: BenchArgs) -> Result<(), Failure> {
     let isa = parse_isa(&args.isa)?;
     let pool = thread_pool(args.threads)?;
-    let (euro_paths, basket_paths, heston_paths) = if args.quick {
-        (1u64 << 22, 10_000u64, 2_500u64)
-    } else {
-        (1u64 << 27, 100_000, 25_000)
-    };
+    let (euro_paths, basket_paths, heston_paths) =
+        if args.quick { (1u64 << 22, 10_000u64, 2_500u64) } else { (1u64 << 27, 100_000, 25_000) };
     let figures = pool.install(|| -> Result<Vec<Figure>, Failure> {
         let mut figures = Vec::new();
         let t = time_job(&european(euro_paths), isa, args.repeat)?;
@@ -194,10 +172,7 @@ pub fn bench(args: BenchArgs) -> Result<(), Failure> {
         peak_rss_mib: peak_rss_mib(),
     };
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&output).context("serialising")?
-        );
+        println!("{}", serde_json::to_string_pretty(&output).context("serialising")?);
     } else {
         println!(
             "riskgrid bench on {} ({} cores, {} threads, {})",
@@ -205,19 +180,9 @@ pub fn bench(args: BenchArgs) -> Result<(), Failure> {
         );
         for f in &output.figures {
             let target = f.target.map_or(String::new(), |t| {
-                format!(
-                    "  target {t:.1e} {}",
-                    if f.meets_target == Some(true) {
-                        "met"
-                    } else {
-                        "MISSED"
-                    }
-                )
+                format!("  target {t:.1e} {}", if f.meets_target == Some(true) { "met" } else { "MISSED" })
             });
-            println!(
-                "  {:<28} {:>12.4e} {:<14} ({}){target}",
-                f.name, f.value, f.unit, f.work
-            );
+            println!("  {:<28} {:>12.4e} {:<14} ({}){target}", f.name, f.value, f.unit, f.work);
         }
         if let Some(rss) = output.peak_rss_mib {
             println!("  peak RSS {rss:.1} MiB");

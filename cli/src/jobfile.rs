@@ -19,9 +19,8 @@ pub fn load(path: &Path) -> Result<LoadedJob, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::Input(format!("cannot read job file `{}`: {e}", path.display())))?;
     let name = path.to_string_lossy();
-    let spec = riskcalc::spec::parse_named(&name, &text).map_err(|errors| {
-        Failure::Input(format!("invalid job file `{}`:\n{errors}", path.display()))
-    })?;
+    let spec = riskcalc::spec::parse_named(&name, &text)
+        .map_err(|errors| Failure::Input(format!("invalid job file `{}`:\n{errors}", path.display())))?;
     let historical = match spec.analysis.risk.as_ref().map(|r| &r.scenarios) {
         Some(ScenarioSpec::Historical(h)) => {
             let csv_path = spec.historical_file_path(path).unwrap_or_default();
@@ -46,9 +45,5 @@ pub fn load(path: &Path) -> Result<LoadedJob, Failure> {
     };
     let canonical = serde_json::to_vec(&spec).map_err(|e| Failure::Other(e.into()))?;
     let spec_sha256 = format!("{:x}", Sha256::digest(&canonical));
-    Ok(LoadedJob {
-        spec,
-        historical,
-        spec_sha256,
-    })
+    Ok(LoadedJob { spec, historical, spec_sha256 })
 }

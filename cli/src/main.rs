@@ -43,18 +43,10 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Check { file } => jobfile::load(&file).map(|job| {
-            println!(
-                "{}: ok ({} trades, {} paths)",
-                file.display(),
-                job.spec.portfolio.len(),
-                job.spec.analysis.paths
-            );
+            println!("{}: ok ({} trades, {} paths)", file.display(), job.spec.portfolio.len(), job.spec.analysis.paths);
         }),
         Command::Schema => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&riskcalc::spec::json_schema()).unwrap_or_default()
-            );
+            println!("{}", serde_json::to_string_pretty(&riskcalc::spec::json_schema()).unwrap_or_default());
             Ok(())
         }
         Command::Bench(args) => bench::bench(args),

@@ -55,14 +55,9 @@ pub fn parse_isa(text: &str) -> Result<Isa, Failure> {
     if text == "auto" {
         return Ok(Isa::detect());
     }
-    let isa: Isa = text
-        .parse()
-        .map_err(|e: String| Failure::Input(format!("--isa: {e}")))?;
+    let isa: Isa = text.parse().map_err(|e: String| Failure::Input(format!("--isa: {e}")))?;
     if !isa.is_supported() {
-        return Err(Failure::Input(format!(
-            "--isa: this CPU does not support {}",
-            isa.name()
-        )));
+        return Err(Failure::Input(format!("--isa: this CPU does not support {}", isa.name())));
     }
     Ok(isa)
 }
@@ -79,16 +74,10 @@ pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Failure>
 }
 
 fn bar(len: u64, quiet: bool, what: &str) -> ProgressBar {
-    let bar = if quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(len)
-    };
+    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(len) };
     bar.set_style(
-        ProgressStyle::with_template(
-            "{prefix:>8} [{elapsed_precise}] {wide_bar} {percent:>3}% ETA {eta} {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("{prefix:>8} [{elapsed_precise}] {wide_bar} {percent:>3}% ETA {eta} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_prefix(what.to_string());
     bar
@@ -105,11 +94,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         let progress = bar(job.n_blocks(), args.quiet, "pricing");
         let pricing = run_pricing(&job, isa, |p| {
             progress.set_position(p.blocks_done);
-            progress.set_message(format!(
-                "value {:.6} ± {:.6} (95% CI)",
-                p.value,
-                1.96 * p.std_error
-            ));
+            progress.set_message(format!("value {:.6} ± {:.6} (95% CI)", p.value, 1.96 * p.std_error));
         });
         progress.finish_and_clear();
         let risk = spec.analysis.risk.as_ref().map(|r| {
@@ -135,10 +120,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         seconds: started.elapsed().as_secs_f64(),
     };
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&output).context("serialising the result")?
-        );
+        println!("{}", serde_json::to_string_pretty(&output).context("serialising the result")?);
     } else {
         print!("{}", table::render(&output));
     }

@@ -4,11 +4,7 @@ use crate::run::RunOutput;
 use std::fmt::Write;
 
 fn fmt_num(x: f64) -> String {
-    if x == 0.0 || (1e-4..1e7).contains(&x.abs()) {
-        format!("{x:.6}")
-    } else {
-        format!("{x:.4e}")
-    }
+    if x == 0.0 || (1e-4..1e7).contains(&x.abs()) { format!("{x:.6}") } else { format!("{x:.4e}") }
 }
 
 pub fn render(out: &RunOutput) -> String {
@@ -26,24 +22,14 @@ pub fn render(out: &RunOutput) -> String {
         out.seconds
     );
     let _ = writeln!(s);
-    let w = p
-        .trades
-        .iter()
-        .map(|t| t.id.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(5);
+    let w = p.trades.iter().map(|t| t.id.chars().count()).max().unwrap_or(0).max(5);
     let _ = writeln!(
         s,
         "{:<w$} {:<9} {:>10} {:>14} {:>12}  greeks (per unit)",
         "trade", "type", "quantity", "price", "std_error"
     );
     for t in &p.trades {
-        let greeks: Vec<String> = t
-            .greeks
-            .iter()
-            .map(|(k, e)| format!("{k}={}", fmt_num(e.value)))
-            .collect();
+        let greeks: Vec<String> = t.greeks.iter().map(|(k, e)| format!("{k}={}", fmt_num(e.value))).collect();
         let _ = writeln!(
             s,
             "{:<w$} {:<9} {:>10} {:>14} {:>12}  {}",
@@ -63,12 +49,7 @@ pub fn render(out: &RunOutput) -> String {
         fmt_num(1.96 * p.portfolio.std_error)
     );
     for (k, e) in &p.portfolio.greeks {
-        let _ = writeln!(
-            s,
-            "  {k:<14} {:>14} ± {}",
-            fmt_num(e.value),
-            fmt_num(1.96 * e.std_error)
-        );
+        let _ = writeln!(s, "  {k:<14} {:>14} ± {}", fmt_num(e.value), fmt_num(1.96 * e.std_error));
     }
     if let Some(r) = &out.risk {
         let _ = writeln!(s);
@@ -81,25 +62,11 @@ pub fn render(out: &RunOutput) -> String {
             fmt_num(r.pnl.mean),
             fmt_num(r.pnl.std_dev)
         );
-        let _ = writeln!(
-            s,
-            "{:>10} {:>14} {:>14}  ES contributions",
-            "confidence", "VaR", "ES"
-        );
+        let _ = writeln!(s, "{:>10} {:>14} {:>14}  ES contributions", "confidence", "VaR", "ES");
         for l in &r.levels {
-            let contrib: Vec<String> = l
-                .es_contributions
-                .iter()
-                .map(|(k, v)| format!("{k}={}", fmt_num(*v)))
-                .collect();
-            let _ = writeln!(
-                s,
-                "{:>10} {:>14} {:>14}  {}",
-                l.confidence,
-                fmt_num(l.var),
-                fmt_num(l.es),
-                contrib.join(" ")
-            );
+            let contrib: Vec<String> = l.es_contributions.iter().map(|(k, v)| format!("{k}={}", fmt_num(*v))).collect();
+            let _ =
+                writeln!(s, "{:>10} {:>14} {:>14}  {}", l.confidence, fmt_num(l.var), fmt_num(l.es), contrib.join(" "));
         }
     }
     s

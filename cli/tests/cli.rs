@@ -5,26 +5,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn riskgrid(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_riskgrid"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("riskgrid runs")
+    Command::new(env!("CARGO_BIN_EXE_riskgrid")).args(args).current_dir(root()).output().expect("riskgrid runs")
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 fn json(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("stdout is JSON")
 }
 
@@ -47,12 +36,7 @@ analysis: {paths: 50000, block_size: 1024, greeks: [delta, vega, rho, theta]}
 #[test]
 fn run_json_reports_every_trade_with_greeks_by_name() {
     let job = write_job("small.yaml", SMALL);
-    let out = json(&riskgrid(&[
-        "run",
-        job.to_str().unwrap(),
-        "--json",
-        "--quiet",
-    ]));
+    let out = json(&riskgrid(&["run", job.to_str().unwrap(), "--json", "--quiet"]));
     let trades = out["pricing"]["trades"].as_array().unwrap();
     assert_eq!(trades.len(), 2);
     assert_eq!(trades[0]["id"], "c1");
@@ -61,10 +45,7 @@ fn run_json_reports_every_trade_with_greeks_by_name() {
     // Black–Scholes 8.8273 for these inputs.
     assert!((price - 8.8273).abs() < 4.0 * se, "price {price} se {se}");
     for greek in ["delta.SPX", "vega.SPX", "rho", "theta"] {
-        assert!(
-            trades[0]["greeks"][greek]["value"].is_f64(),
-            "missing {greek}"
-        );
+        assert!(trades[0]["greeks"][greek]["value"].is_f64(), "missing {greek}");
     }
     assert_eq!(out["job"]["seed"], 7);
     assert_eq!(out["job"]["spec_sha256"].as_str().unwrap().len(), 64);
@@ -83,52 +64,27 @@ fn results_do_not_depend_on_isa_or_threads() {
     // serde_json prints the shortest round-trip form: equal text ⇔ equal bits.
     for isa in riskcalc::kernel::Isa::all_supported() {
         for threads in ["1", "2", "3"] {
-            assert_eq!(
-                run(&["--isa", isa.name(), "--threads", threads]),
-                reference,
-                "{isa:?} x {threads}"
-            );
+            assert_eq!(run(&["--isa", isa.name(), "--threads", threads]), reference, "{isa:?} x {threads}");
         }
     }
 }
 
 #[test]
 fn var_job_reports_var_and_es_per_confidence() {
-    let out = json(&riskgrid(&[
-        "run",
-        "examples/var.yaml",
-        "--json",
-        "--quiet",
-    ]));
+    let out = json(&riskgrid(&["run", "examples/var.yaml", "--json", "--quiet"]));
     let levels = out["risk"]["levels"].as_array().unwrap();
     assert_eq!(levels.len(), 2);
     for level in levels {
-        let (var, es) = (
-            level["var"].as_f64().unwrap(),
-            level["es"].as_f64().unwrap(),
-        );
+        let (var, es) = (level["var"].as_f64().unwrap(), level["es"].as_f64().unwrap());
         assert!(var > 0.0 && es >= var, "VaR {var} ES {es}");
-        let sum: f64 = level["es_contributions"]
-            .as_object()
-            .unwrap()
-            .values()
-            .map(|v| v.as_f64().unwrap())
-            .sum();
-        assert!(
-            (sum - es).abs() < 1e-6 * es.abs().max(1.0),
-            "contributions {sum} vs ES {es}"
-        );
+        let sum: f64 = level["es_contributions"].as_object().unwrap().values().map(|v| v.as_f64().unwrap()).sum();
+        assert!((sum - es).abs() < 1e-6 * es.abs().max(1.0), "contributions {sum} vs ES {es}");
     }
 }
 
 #[test]
 fn historical_var_reads_its_csv() {
-    let out = json(&riskgrid(&[
-        "run",
-        "examples/var_historical.yaml",
-        "--json",
-        "--quiet",
-    ]));
+    let out = json(&riskgrid(&["run", "examples/var_historical.yaml", "--json", "--quiet"]));
     assert_eq!(out["risk"]["source"], "historical");
     assert!(out["risk"]["scenarios"].as_u64().unwrap() >= 200);
 }
@@ -139,36 +95,19 @@ fn every_example_runs() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "yaml") {
             let out = riskgrid(&["check", path.to_str().unwrap()]);
-            assert!(
-                out.status.success(),
-                "{}: {}",
-                path.display(),
-                String::from_utf8_lossy(&out.stderr)
-            );
+            assert!(out.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
         }
     }
     let out = riskgrid(&["run", "examples/portfolio.yaml", "--quiet"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let table = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        table.contains("portfolio value") && table.contains("VaR"),
-        "{table}"
-    );
+    assert!(table.contains("portfolio value") && table.contains("VaR"), "{table}");
 }
 
 fn assert_refused(text: &str, expected: &[&str]) {
     let job = write_job("bad.yaml", text);
     let out = riskgrid(&["run", job.to_str().unwrap(), "--quiet"]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "stdout {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_eq!(out.status.code(), Some(2), "stdout {}", String::from_utf8_lossy(&out.stdout));
     let stderr = String::from_utf8_lossy(&out.stderr);
     for needle in expected {
         assert!(stderr.contains(needle), "expected `{needle}` in: {stderr}");
@@ -178,30 +117,15 @@ fn assert_refused(text: &str, expected: &[&str]) {
 
 #[test]
 fn bad_job_files_exit_2_naming_the_field() {
-    assert_refused(
-        &SMALL.replace("vol: 0.2", "vol: -0.2"),
-        &["market.underlyings[0].vol"],
-    );
+    assert_refused(&SMALL.replace("vol: 0.2", "vol: -0.2"), &["market.underlyings[0].vol"]);
     assert_refused(
         &SMALL.replace("maturity: 1}}\n  - {id: p1", "maturity: 0}}\n  - {id: p1"),
         &["portfolio[0].instrument.maturity"],
     );
-    assert_refused(
-        &SMALL.replace("type: european", "type: swaption"),
-        &["portfolio[0].instrument", "european"],
-    );
-    assert_refused(
-        &SMALL.replace("paths: 50000", "paths: 1000000000000000"),
-        &["analysis.paths"],
-    );
-    assert_refused(
-        &SMALL.replace("id: p1", "id: c1"),
-        &["portfolio[1].id", "duplicate"],
-    );
-    assert_refused(
-        &SMALL.replace("strike: 100", "strike: .nan"),
-        &["portfolio[0].instrument.strike"],
-    );
+    assert_refused(&SMALL.replace("type: european", "type: swaption"), &["portfolio[0].instrument", "european"]);
+    assert_refused(&SMALL.replace("paths: 50000", "paths: 1000000000000000"), &["analysis.paths"]);
+    assert_refused(&SMALL.replace("id: p1", "id: c1"), &["portfolio[1].id", "duplicate"]);
+    assert_refused(&SMALL.replace("strike: 100", "strike: .nan"), &["portfolio[0].instrument.strike"]);
     assert_refused("", &["empty"]);
     assert_refused("\u{0}\u{1}garbage: [", &["error"]);
 }

@@ -10,27 +10,15 @@ fn main() {
     let job = CompiledJob::compile(&spec, Isa::Scalar);
     let plan = &job.trades[0].plan;
     let keys = RoundKeys::from_seed(1);
-    for isa in [Isa::Scalar, Isa::Avx2, Isa::Avx512] {
+    let isas: Vec<Isa> = match std::env::var("ISA") { Ok(s) => vec![s.parse().unwrap()], Err(_) => vec![Isa::Scalar, Isa::Avx2, Isa::Avx512] };
+    for isa in isas {
         let n = 8192;
         let mut v = vec![0.0; n];
         let t = Instant::now();
-        for b in 0..200u64 {
-            simulate_block(
-                isa,
-                plan,
-                &keys,
-                b * n as u64,
-                BlockOut {
-                    values: &mut v,
-                    n_paths: n,
-                },
-            );
+        for b in 0..1000u64 {
+            simulate_block(isa, plan, &keys, b * n as u64, BlockOut { values: &mut v, n_paths: n });
         }
         let dt = t.elapsed().as_secs_f64();
-        println!(
-            "{isa:?}: {:.2} ns/path sum {}",
-            dt * 1e9 / (200.0 * n as f64),
-            v.iter().sum::<f64>()
-        );
+        println!("{isa:?}: {:.2} ns/path sum {}", dt * 1e9 / (1000.0 * n as f64), v.iter().sum::<f64>());
     }
 }

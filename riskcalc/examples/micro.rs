@@ -18,11 +18,7 @@ fn bench<S: Simd>(s: S, name: &str) {
     let dt = t.elapsed().as_secs_f64();
     let mut o = [0.0; 8];
     s.store(acc, &mut o);
-    println!(
-        "{name} philox+uniform: {:.2} ns/value ({})",
-        dt * 1e9 / (n as f64 * 4.0 * S::LANES as f64),
-        o[0]
-    );
+    println!("{name} philox+uniform: {:.2} ns/value ({})", dt * 1e9 / (n as f64 * 4.0 * S::LANES as f64), o[0]);
     let t = Instant::now();
     let mut acc = s.splat(0.0);
     let mut p = s.splat(0.013);
@@ -32,11 +28,7 @@ fn bench<S: Simd>(s: S, name: &str) {
     }
     let dt = t.elapsed().as_secs_f64();
     s.store(acc, &mut o);
-    println!(
-        "{name} inv_norm tail: {:.2} ns/value ({})",
-        dt * 1e9 / (n as f64 * S::LANES as f64),
-        o[0]
-    );
+    println!("{name} inv_norm tail: {:.2} ns/value ({})", dt * 1e9 / (n as f64 * S::LANES as f64), o[0]);
     let t = Instant::now();
     let mut acc = s.splat(0.0);
     let mut p = s.splat(0.3);
@@ -46,11 +38,7 @@ fn bench<S: Simd>(s: S, name: &str) {
     }
     let dt = t.elapsed().as_secs_f64();
     s.store(acc, &mut o);
-    println!(
-        "{name} inv_norm central: {:.2} ns/value ({})",
-        dt * 1e9 / (n as f64 * S::LANES as f64),
-        o[0]
-    );
+    println!("{name} inv_norm central: {:.2} ns/value ({})", dt * 1e9 / (n as f64 * S::LANES as f64), o[0]);
     let t = Instant::now();
     let mut acc = s.splat(0.0);
     let mut p = s.splat(0.3);
@@ -60,11 +48,7 @@ fn bench<S: Simd>(s: S, name: &str) {
     }
     let dt = t.elapsed().as_secs_f64();
     s.store(acc, &mut o);
-    println!(
-        "{name} exp: {:.2} ns/value ({})",
-        dt * 1e9 / (n as f64 * S::LANES as f64),
-        o[0]
-    );
+    println!("{name} exp: {:.2} ns/value ({})", dt * 1e9 / (n as f64 * S::LANES as f64), o[0]);
 }
 
 #[target_feature(enable = "avx512f")]

@@ -3,13 +3,8 @@ use riskcalc::kernel::Isa;
 use riskcalc::plan::CompiledJob;
 
 fn main() {
-    let yaml = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "/tmp/euro.yaml".into());
-    let isa: Isa = std::env::args()
-        .nth(2)
-        .map(|s| s.parse().unwrap())
-        .unwrap_or(Isa::detect());
+    let yaml = std::env::args().nth(1).unwrap_or_else(|| "/tmp/euro.yaml".into());
+    let isa: Isa = std::env::args().nth(2).map(|s| s.parse().unwrap()).unwrap_or(Isa::detect());
     let text = std::fs::read_to_string(yaml).unwrap();
     let spec = riskcalc::spec::parse_yaml(&text).unwrap();
     let t0 = std::time::Instant::now();

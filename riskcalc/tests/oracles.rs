@@ -18,14 +18,7 @@ use riskcalc::closed_form::{GeometricBasket, geometric_asian_price, geometric_ba
 use OptionKind::{Call, Put};
 
 fn inputs(spot: f64, strike: f64, rate: f64, dividend: f64, vol: f64, maturity: f64) -> BsInputs {
-    BsInputs {
-        spot,
-        strike,
-        rate,
-        dividend,
-        vol,
-        maturity,
-    }
+    BsInputs { spot, strike, rate, dividend, vol, maturity }
 }
 
 fn kind_name(kind: OptionKind) -> &'static str {
@@ -46,11 +39,7 @@ fn closed_forms_match_published_values() {
     // Haug, The Complete Guide to Option Pricing Formulas, §1.1.6 (generalised
     // BS, b = r − q = 0.05): put = 4.0870.
     let haug = inputs(75.0, 70.0, 0.10, 0.05, 0.35, 0.5);
-    assert!(
-        (bs::price(Put, &haug) - 4.0870).abs() < 1e-4,
-        "{}",
-        bs::price(Put, &haug)
-    );
+    assert!((bs::price(Put, &haug) - 4.0870).abs() < 1e-4, "{}", bs::price(Put, &haug));
     // examples/european.yaml documents 8.8273.
     let ex = inputs(100.0, 100.0, 0.03, 0.01, 0.2, 1.0);
     assert!((bs::price(Call, &ex) - 8.8273).abs() < 1e-4);
@@ -83,12 +72,17 @@ fn european_calls_and_puts_with_dividends_match_black_scholes() {
 
 #[test]
 fn digitals_match_discounted_probabilities() {
-    let (s, r, q, vol, t, k, cash): (f64, f64, f64, f64, f64, f64, f64) =
-        (100.0, 0.04, 0.01, 0.3, 0.5, 105.0, 10.0);
+    let (s, r, q, vol, t, k, cash): (f64, f64, f64, f64, f64, f64, f64) = (100.0, 0.04, 0.01, 0.3, 0.5, 105.0, 10.0);
     let report = Job::new(12, r)
         .gbm("SPX", s, q, vol)
-        .trade("dc", &format!("type: digital, underlying: SPX, option: call, strike: {k:?}, maturity: {t:?}, cash: {cash:?}"))
-        .trade("dp", &format!("type: digital, underlying: SPX, option: put, strike: {k:?}, maturity: {t:?}, cash: {cash:?}"))
+        .trade(
+            "dc",
+            &format!("type: digital, underlying: SPX, option: call, strike: {k:?}, maturity: {t:?}, cash: {cash:?}"),
+        )
+        .trade(
+            "dp",
+            &format!("type: digital, underlying: SPX, option: put, strike: {k:?}, maturity: {t:?}, cash: {cash:?}"),
+        )
         .paths(200_000)
         .run();
     let p = inputs(s, k, r, q, vol, t);
@@ -96,10 +90,7 @@ fn digitals_match_discounted_probabilities() {
     let d2 = ((s / k).ln() + (r - q - 0.5 * vol * vol) * t) / (vol * t.sqrt());
     let n = riskcalc::closed_form::norm_cdf;
     let disc = (-r * t).exp();
-    for (id, kind, exact) in [
-        ("dc", Call, cash * disc * n(d2)),
-        ("dp", Put, cash * disc * n(-d2)),
-    ] {
+    for (id, kind, exact) in [("dc", Call, cash * disc * n(d2)), ("dp", Put, cash * disc * n(-d2))] {
         assert!((exact - bs::digital_price(kind, &p, cash)).abs() < 1e-12);
         let (mc, se) = quantity(&report, id, "price");
         assert_close_se(id, mc, se, exact, 4.0, 0.0);
@@ -136,11 +127,7 @@ fn geometric_basket_with_correlation_matches_closed_form() {
         job = job.gbm(id, spots[i], dividends[i], vols[i]);
     }
     // Today's geometric basket: 100^0.5 · 50^0.3 · 200^0.2 ≈ 85.5.
-    let g0: f64 = spots
-        .iter()
-        .zip(&weights)
-        .map(|(s, w)| s.powf(*w))
-        .product();
+    let g0: f64 = spots.iter().zip(&weights).map(|(s, w)| s.powf(*w)).product();
     let strike = (g0 * 100.0).round() / 100.0;
     for kind in [Call, Put] {
         let name = kind_name(kind);
@@ -192,14 +179,7 @@ fn one_asset_arithmetic_basket_is_a_scaled_european() {
     let (eu, se_eu) = quantity(&report, "eu", "price");
     assert_close_se("basket w=1 vs BS", w1, se1, call, 4.0, 0.0);
     assert_close_se("basket w=2 vs 2·BS put", w2, se2, 2.0 * put, 4.0, 0.0);
-    assert_close_se(
-        "basket w=1 vs European",
-        w1 - eu,
-        (se1 * se1 + se_eu * se_eu).sqrt(),
-        0.0,
-        4.0,
-        0.0,
-    );
+    assert_close_se("basket w=1 vs European", w1 - eu, (se1 * se1 + se_eu * se_eu).sqrt(), 0.0, 4.0, 0.0);
 }
 
 #[test]
@@ -253,89 +233,38 @@ fn check_european_greeks(kind: OptionKind, p: BsInputs, bumps: Option<Bumps>, se
             b
         }
         // The documented defaults.
-        None => Bumps {
-            spot_rel: 0.01,
-            vol_abs: 0.01,
-            rate_abs: 1e-4,
-            theta_days: 1.0,
-        },
+        None => Bumps { spot_rel: 0.01, vol_abs: 0.01, rate_abs: 1e-4, theta_days: 1.0 },
     };
     let report = job.run();
     let v = |q: BsInputs| bs::price(kind, &q);
     let h = b.spot_rel * p.spot;
-    let up = BsInputs {
-        spot: p.spot + h,
-        ..p
-    };
-    let down = BsInputs {
-        spot: p.spot - h,
-        ..p
-    };
+    let up = BsInputs { spot: p.spot + h, ..p };
+    let down = BsInputs { spot: p.spot - h, ..p };
     let dt = b.theta_days / 365.0;
     let fd = [
-        (
-            "delta.SPX",
-            (v(up) - v(down)) / (2.0 * h),
-            bs::delta(kind, &p),
-        ),
-        (
-            "gamma.SPX",
-            (v(up) - 2.0 * v(p) + v(down)) / (h * h),
-            bs::gamma(kind, &p),
-        ),
+        ("delta.SPX", (v(up) - v(down)) / (2.0 * h), bs::delta(kind, &p)),
+        ("gamma.SPX", (v(up) - 2.0 * v(p) + v(down)) / (h * h), bs::gamma(kind, &p)),
         (
             "vega.SPX",
-            (v(BsInputs {
-                vol: p.vol + b.vol_abs,
-                ..p
-            }) - v(BsInputs {
-                vol: p.vol - b.vol_abs,
-                ..p
-            })) / (2.0 * b.vol_abs),
+            (v(BsInputs { vol: p.vol + b.vol_abs, ..p }) - v(BsInputs { vol: p.vol - b.vol_abs, ..p }))
+                / (2.0 * b.vol_abs),
             bs::vega(kind, &p),
         ),
         (
             "rho",
-            (v(BsInputs {
-                rate: p.rate + b.rate_abs,
-                ..p
-            }) - v(BsInputs {
-                rate: p.rate - b.rate_abs,
-                ..p
-            })) / (2.0 * b.rate_abs),
+            (v(BsInputs { rate: p.rate + b.rate_abs, ..p }) - v(BsInputs { rate: p.rate - b.rate_abs, ..p }))
+                / (2.0 * b.rate_abs),
             bs::rho(kind, &p),
         ),
-        (
-            "theta",
-            (v(BsInputs {
-                maturity: p.maturity - dt,
-                ..p
-            }) - v(p))
-                / dt,
-            bs::theta(kind, &p),
-        ),
+        ("theta", (v(BsInputs { maturity: p.maturity - dt, ..p }) - v(p)) / dt, bs::theta(kind, &p)),
     ];
     let (price, se) = quantity(&report, "opt", "price");
     assert_close_se(&format!("{name} price"), price, se, v(p), 4.0, 0.0);
     for (greek, finite_diff, analytic) in fd {
         let (mc, se) = quantity(&report, "opt", greek);
-        assert_close_se(
-            &format!("{name} {greek} vs same-bump BS difference"),
-            mc,
-            se,
-            finite_diff,
-            4.0,
-            0.0,
-        );
+        assert_close_se(&format!("{name} {greek} vs same-bump BS difference"), mc, se, finite_diff, 4.0, 0.0);
         let bias = (finite_diff - analytic).abs();
-        assert_close_se(
-            &format!("{name} {greek} vs analytic"),
-            mc,
-            se,
-            analytic,
-            4.0,
-            bias,
-        );
+        assert_close_se(&format!("{name} {greek} vs analytic"), mc, se, analytic, 4.0, bias);
     }
 }
 
@@ -348,18 +277,8 @@ fn european_call_greeks_with_default_bumps() {
 /// that the engine uses the bump sizes of the job file.
 #[test]
 fn european_put_greeks_with_large_custom_bumps() {
-    let bumps = Bumps {
-        spot_rel: 0.05,
-        vol_abs: 0.05,
-        rate_abs: 0.01,
-        theta_days: 20.0,
-    };
-    check_european_greeks(
-        Put,
-        inputs(90.0, 100.0, 0.05, 0.02, 0.3, 0.5),
-        Some(bumps),
-        22,
-    );
+    let bumps = Bumps { spot_rel: 0.05, vol_abs: 0.05, rate_abs: 0.01, theta_days: 20.0 };
+    check_european_greeks(Put, inputs(90.0, 100.0, 0.05, 0.02, 0.3, 0.5), Some(bumps), 22);
 }
 
 /// Longstaff & Schwartz (2001), Table 1, S = 36, K = 40, r = 6%, σ = 20%,
@@ -376,22 +295,12 @@ fn american_put_matches_longstaff_schwartz_and_bounds() {
         .paths(200_000)
         .run();
     let (am, se) = quantity(&report, "am", "price");
-    assert!(
-        (4.40..=4.50).contains(&am),
-        "American put {am} ± {se} outside [4.40, 4.50]"
-    );
+    assert!((4.40..=4.50).contains(&am), "American put {am} ± {se} outside [4.40, 4.50]");
     let european = bs::price(Put, &inputs(s, k, r, 0.0, vol, t));
-    assert!(
-        am >= european - 3.0 * se,
-        "American {am} ± {se} below European {european}"
-    );
+    assert!(am >= european - 3.0 * se, "American {am} ± {se} below European {european}");
     assert!(am <= k, "American put {am} above the strike");
     // Exercising at once is one admissible policy, so the value is at least K − S.
-    assert!(
-        am >= (k - s) - 3.0 * se,
-        "American put {am} below intrinsic {}",
-        k - s
-    );
+    assert!(am >= (k - s) - 3.0 * se, "American put {am} below intrinsic {}", k - s);
 }
 
 /// Without dividends early exercise of a call is never optimal, so any
@@ -407,10 +316,7 @@ fn american_call_without_dividends_is_not_worth_more_than_european() {
         .run();
     let (am, se) = quantity(&report, "am", "price");
     let european = bs::price(Call, &inputs(s, k, r, 0.0, vol, t));
-    assert!(
-        am <= european + 4.0 * se,
-        "American call {am} ± {se} above European {european}"
-    );
+    assert!(am <= european + 4.0 * se, "American call {am} ± {se} above European {european}");
 }
 
 /// A Bermudan with its only exercise date at maturity is a European.
@@ -425,18 +331,12 @@ fn bermudan_with_one_date_is_european() {
         .run();
     for (id, kind, k) in [("bp", Put, 110.0), ("bc", Call, 90.0)] {
         let (mc, se) = quantity(&report, id, "price");
-        assert_close_se(
-            id,
-            mc,
-            se,
-            bs::price(kind, &inputs(s, k, r, q, vol, t)),
-            4.0,
-            0.0,
-        );
+        assert_close_se(id, mc, se, bs::price(kind, &inputs(s, k, r, q, vol, t)), 4.0, 0.0);
     }
 }
 
-const BARRIER: &str = "underlying: X, option: call, strike: 100.0, maturity: 1.0, barrier: 90.0, direction: down, monitoring: 12";
+const BARRIER: &str =
+    "underlying: X, option: call, strike: 100.0, maturity: 1.0, barrier: 90.0, direction: down, monitoring: 12";
 
 /// Knock-in + knock-out = vanilla, with independent streams (different ids).
 #[test]
@@ -445,10 +345,7 @@ fn barrier_in_plus_out_is_vanilla_statistically() {
         .gbm("X", 100.0, 0.01, 0.25)
         .trade("din", &format!("type: barrier, knock: in, {BARRIER}"))
         .trade("dout", &format!("type: barrier, knock: out, {BARRIER}"))
-        .trade(
-            "van",
-            "type: european, underlying: X, option: call, strike: 100.0, maturity: 1.0",
-        )
+        .trade("van", "type: european, underlying: X, option: call, strike: 100.0, maturity: 1.0")
         .paths(200_000)
         .run();
     let (din, se_in) = quantity(&report, "din", "price");
@@ -459,10 +356,7 @@ fn barrier_in_plus_out_is_vanilla_statistically() {
     let exact = bs::price(Call, &inputs(100.0, 100.0, 0.03, 0.01, 0.25, 1.0));
     assert_close_se("vanilla", van, se_van, exact, 4.0, 0.0);
     // Both halves are genuinely non-trivial here.
-    assert!(
-        din > 10.0 * se_in && dout > 10.0 * se_out,
-        "in {din}, out {dout}"
-    );
+    assert!(din > 10.0 * se_in && dout > 10.0 * se_out, "in {din}, out {dout}");
 }
 
 /// The same trade id in three jobs with the same seed sees the same paths
@@ -482,14 +376,9 @@ fn barrier_in_plus_out_is_vanilla_path_by_path() {
     };
     let din = run(&format!("type: barrier, knock: in, {BARRIER}"));
     let dout = run(&format!("type: barrier, knock: out, {BARRIER}"));
-    let van =
-        run("type: european, underlying: X, option: call, strike: 100.0, maturity: 1.0, steps: 12");
+    let van = run("type: european, underlying: X, option: call, strike: 100.0, maturity: 1.0, steps: 12");
     assert!(din > 0.1 && dout > 0.1);
-    assert!(
-        (din + dout - van).abs() <= 1e-12 * van,
-        "in {din} + out {dout} = {} vs vanilla {van}",
-        din + dout
-    );
+    assert!((din + dout - van).abs() <= 1e-12 * van, "in {din} + out {dout} = {} vs vanilla {van}", din + dout);
 }
 
 /// Barriers that cannot be reached: knock-outs are the vanilla, knock-ins are worthless.
@@ -504,29 +393,11 @@ fn unreachable_barriers() {
         .paths(200_000)
         .run();
     let (dout, se) = quantity(&report, "do", "price");
-    assert_close_se(
-        "far down-and-out call",
-        dout,
-        se,
-        bs::price(Call, &inputs(s, 100.0, r, q, vol, t)),
-        4.0,
-        0.0,
-    );
+    assert_close_se("far down-and-out call", dout, se, bs::price(Call, &inputs(s, 100.0, r, q, vol, t)), 4.0, 0.0);
     let (uout, se) = quantity(&report, "uo", "price");
-    assert_close_se(
-        "far up-and-out put",
-        uout,
-        se,
-        bs::price(Put, &inputs(s, 100.0, r, q, vol, t)),
-        4.0,
-        0.0,
-    );
+    assert_close_se("far up-and-out put", uout, se, bs::price(Put, &inputs(s, 100.0, r, q, vol, t)), 4.0, 0.0);
     let (din, se) = quantity(&report, "di", "price");
-    assert_eq!(
-        (din, se),
-        (0.0, 0.0),
-        "unreachable knock-in must be worth exactly 0"
-    );
+    assert_eq!((din, se), (0.0, 0.0), "unreachable knock-in must be worth exactly 0");
 }
 
 /// With ξ = 0 and v0 = θ the variance never moves and Heston is GBM with
@@ -537,21 +408,11 @@ fn heston_without_vol_of_vol_is_black_scholes() {
     let (s, r, q, v0, t): (f64, f64, f64, f64, f64) = (100.0, 0.03, 0.01, 0.0625, 1.0);
     let report = Job::new(51, r)
         .heston("H", s, q, v0, 2.0, v0, 0.0, -0.5)
-        .trade(
-            "hc",
-            "type: european, underlying: H, option: call, strike: 110.0, maturity: 1.0, steps: 50",
-        )
+        .trade("hc", "type: european, underlying: H, option: call, strike: 110.0, maturity: 1.0, steps: 50")
         .paths(200_000)
         .run();
     let (mc, se) = quantity(&report, "hc", "price");
-    assert_close_se(
-        "Heston ξ=0 call",
-        mc,
-        se,
-        bs::price(Call, &inputs(s, 110.0, r, q, v0.sqrt(), t)),
-        4.0,
-        0.0,
-    );
+    assert_close_se("Heston ξ=0 call", mc, se, bs::price(Call, &inputs(s, 110.0, r, q, v0.sqrt(), t)), 4.0, 0.0);
 }
 
 /// Under any Heston parameters the discounted forward is a martingale, and the
@@ -564,7 +425,10 @@ fn heston_forward_is_a_martingale() {
     let (s, r, q, t, k): (f64, f64, f64, f64, f64) = (100.0, 0.04, 0.015, 1.0, 0.01);
     let report = Job::new(52, r)
         .heston("H", s, q, 0.04, 1.5, 0.05, 0.6, -0.7)
-        .trade("fwd", &format!("type: european, underlying: H, option: call, strike: {k:?}, maturity: {t:?}, steps: 20"))
+        .trade(
+            "fwd",
+            &format!("type: european, underlying: H, option: call, strike: {k:?}, maturity: {t:?}, steps: 20"),
+        )
         .paths(200_000)
         .run();
     let (mc, se) = quantity(&report, "fwd", "price");

@@ -23,46 +23,21 @@ use proptest::test_runner::RngSeed;
 const PATHS: u64 = 20_000;
 
 fn config(cases: u32, seed: u64) -> ProptestConfig {
-    ProptestConfig {
-        cases,
-        rng_seed: RngSeed::Fixed(seed),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
+    ProptestConfig { cases, rng_seed: RngSeed::Fixed(seed), failure_persistence: None, ..ProptestConfig::default() }
 }
 
 /// The underlying's dynamics: GBM with `vol`, or Heston.
 #[derive(Debug, Clone)]
 enum Dynamics {
-    Gbm {
-        vol: f64,
-    },
-    Heston {
-        v0: f64,
-        kappa: f64,
-        theta: f64,
-        xi: f64,
-        rho: f64,
-    },
+    Gbm { vol: f64 },
+    Heston { v0: f64, kappa: f64, theta: f64, xi: f64, rho: f64 },
 }
 
 fn dynamics() -> impl Strategy<Value = Dynamics> {
     prop_oneof![
         (0.05..0.8f64).prop_map(|vol| Dynamics::Gbm { vol }),
-        (
-            0.01..0.25f64,
-            0.3..4.0f64,
-            0.01..0.25f64,
-            0.0..1.2f64,
-            -0.95..0.95f64
-        )
-            .prop_map(|(v0, kappa, theta, xi, rho)| Dynamics::Heston {
-                v0,
-                kappa,
-                theta,
-                xi,
-                rho
-            }),
+        (0.01..0.25f64, 0.3..4.0f64, 0.01..0.25f64, 0.0..1.2f64, -0.95..0.95f64)
+            .prop_map(|(v0, kappa, theta, xi, rho)| Dynamics::Heston { v0, kappa, theta, xi, rho }),
     ]
 }
 
@@ -77,22 +52,9 @@ struct Market {
 }
 
 fn market() -> impl Strategy<Value = Market> {
-    (
-        any::<u64>(),
-        20.0..500.0f64,
-        -0.02..0.10f64,
-        0.0..0.06f64,
-        0.05..3.0f64,
-        dynamics(),
+    (any::<u64>(), 20.0..500.0f64, -0.02..0.10f64, 0.0..0.06f64, 0.05..3.0f64, dynamics()).prop_map(
+        |(seed, spot, rate, dividend, maturity, dynamics)| Market { seed, spot, rate, dividend, maturity, dynamics },
     )
-        .prop_map(|(seed, spot, rate, dividend, maturity, dynamics)| Market {
-            seed,
-            spot,
-            rate,
-            dividend,
-            maturity,
-            dynamics,
-        })
 }
 
 impl Market {
@@ -100,21 +62,14 @@ impl Market {
         let job = Job::new(self.seed, self.rate);
         match self.dynamics {
             Dynamics::Gbm { vol } => job.gbm("X", spot, self.dividend, vol),
-            Dynamics::Heston {
-                v0,
-                kappa,
-                theta,
-                xi,
-                rho,
-            } => job.heston("X", spot, self.dividend, v0, kappa, theta, xi, rho),
+            Dynamics::Heston { v0, kappa, theta, xi, rho } => {
+                job.heston("X", spot, self.dividend, v0, kappa, theta, xi, rho)
+            }
         }
     }
 
     fn vanilla(&self, option: &str, strike: f64) -> String {
-        format!(
-            "type: european, underlying: X, option: {option}, strike: {strike:?}, maturity: {:?}",
-            self.maturity
-        )
+        format!("type: european, underlying: X, option: {option}, strike: {strike:?}, maturity: {:?}", self.maturity)
     }
 
     fn asian(&self, strike: f64) -> String {

@@ -9,9 +9,7 @@ mod common;
 
 use common::{Job, assert_same_bits, report_bits};
 use rand_core::RngCore;
-use riskcalc::engine::{
-    Accumulator, Merge, PricingReport, TradeBlock, price_block, price_trade_block, run_pricing,
-};
+use riskcalc::engine::{Accumulator, Merge, PricingReport, TradeBlock, price_block, price_trade_block, run_pricing};
 use riskcalc::kernel::Isa;
 use riskcalc::kernel::normals::normal_at;
 use riskcalc::plan::CompiledJob;
@@ -78,27 +76,21 @@ fn merged_blocks_match_run_pricing_whatever_the_sharding() {
     let mut acc = new_accumulator(&job);
     for b in (0..n_blocks).rev() {
         for block in price_block(&job, b, isa) {
-            let expected = if b == 0 {
-                Merge::Merged {
-                    with_buffered: (n_blocks - 1) as usize,
-                }
-            } else {
-                Merge::Buffered
-            };
+            let expected =
+                if b == 0 { Merge::Merged { with_buffered: (n_blocks - 1) as usize } } else { Merge::Buffered };
             assert_eq!(acc.merge(block), expected);
         }
     }
     assert_same_bits("reverse order", &PricingReport::new(&job, &acc), &reference);
 
     // Random shards of (trade, block) work items, each computed by a
-    // "worker" on a random ISA, serialised to JSON as over a network,
-    // delivered shard by shard in random order, with some retried deliveries.
+    // "worker" on a random ISA, delivered in random order, with some retried
+    // deliveries.
     let isas = Isa::all_supported();
     let mut rng = PhiloxStream::new(99, [1, 2]);
     for round in 0..4 {
-        let mut items: Vec<(usize, u64)> = (0..job.trades.len())
-            .flat_map(|t| (0..n_blocks).map(move |b| (t, b)))
-            .collect();
+        let mut items: Vec<(usize, u64)> =
+            (0..job.trades.len()).flat_map(|t| (0..n_blocks).map(move |b| (t, b))).collect();
         shuffle(&mut items, &mut rng);
         let mut deliveries: Vec<TradeBlock> = Vec::new();
         let mut rest = &items[..];
@@ -109,13 +101,11 @@ fn merged_blocks_match_run_pricing_whatever_the_sharding() {
             let worker_isa = isas[(rng.next_u64() % isas.len() as u64) as usize];
             for &(t, b) in shard {
                 let block = price_trade_block(&job, t, b, worker_isa);
-                let wire = serde_json::to_string(&block).unwrap();
-                let received: TradeBlock = serde_json::from_str(&wire).unwrap();
                 // A retried work item is delivered twice.
                 if rng.next_u32() % 4 == 0 {
-                    deliveries.push(received.clone());
+                    deliveries.push(block.clone());
                 }
-                deliveries.push(received);
+                deliveries.push(block);
             }
         }
         shuffle(&mut deliveries, &mut rng);
@@ -126,17 +116,44 @@ fn merged_blocks_match_run_pricing_whatever_the_sharding() {
                 duplicates += 1;
             }
         }
-        assert!(
-            round > 0 || duplicates > 0,
-            "the test should exercise duplicates"
-        );
+        assert!(round > 0 || duplicates > 0, "the test should exercise duplicates");
         assert_eq!(acc.complete_blocks(), n_blocks);
-        assert_same_bits(
-            &format!("random shards, round {round}"),
-            &PricingReport::new(&job, &acc),
-            &reference,
-        );
+        assert_same_bits(&format!("random shards, round {round}"), &PricingReport::new(&job, &acc), &reference);
     }
+}
+
+/// A block is "a plain value that can cross a network and be merged later"
+/// (engine::block). Shipped as JSON with the crate's own JSON library it must
+/// arrive with the same bits, or a distributed run differs from a local one.
+#[test]
+fn blocks_survive_a_json_round_trip_bit_for_bit() {
+    let isa = Isa::detect();
+    let job = mixed_book(7).compile(isa);
+    let reference = run_on(&job, isa);
+    let mut acc = new_accumulator(&job);
+    let mut lossy = Vec::new();
+    for b in 0..job.n_blocks() {
+        for block in price_block(&job, b, isa) {
+            let wire = serde_json::to_string(&block).unwrap();
+            let received: TradeBlock = serde_json::from_str(&wire).unwrap();
+            for (sent, got) in block.moments.iter().zip(&received.moments) {
+                for (x, y) in [(sent.sum, got.sum), (sent.m2, got.m2)] {
+                    if x.to_bits() != y.to_bits() {
+                        lossy.push(format!("{x:e} -> {y:e}"));
+                    }
+                }
+            }
+            acc.merge(received);
+        }
+    }
+    assert!(
+        lossy.is_empty(),
+        "{} of the block moments changed in a serde_json round trip (first: {}); \
+         serde_json needs its `float_roundtrip` feature for exact f64 parsing",
+        lossy.len(),
+        lossy[0]
+    );
+    assert_same_bits("blocks via JSON", &PricingReport::new(&job, &acc), &reference);
 }
 
 #[test]
@@ -145,10 +162,7 @@ fn run_pricing_is_independent_of_the_thread_count() {
     let job = mixed_book(8).compile(isa);
     let reference = run_on(&job, isa);
     for threads in [1, 2, 4] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         let mut last = None;
         let report = pool.install(|| run_pricing(&job, isa, |p| last = Some(p)));
         assert_same_bits(&format!("{threads} threads"), &report, &reference);
@@ -156,10 +170,7 @@ fn run_pricing_is_independent_of_the_thread_count() {
         let last = last.unwrap();
         assert_eq!(last.blocks_done, last.blocks_total);
         assert_eq!(last.value.to_bits(), report.portfolio.value.to_bits());
-        assert_eq!(
-            last.std_error.to_bits(),
-            report.portfolio.std_error.to_bits()
-        );
+        assert_eq!(last.std_error.to_bits(), report.portfolio.std_error.to_bits());
     }
 }
 
@@ -171,15 +182,9 @@ fn every_isa_gives_the_same_bits() {
     let spec = mixed_book(9).spec();
     // Compile (which runs the Longstaff–Schwartz calibration) and price on
     // every combination: neither step may depend on the ISA.
-    let compiled: Vec<CompiledJob> = isas
-        .iter()
-        .map(|&isa| CompiledJob::compile(&spec, isa))
-        .collect();
+    let compiled: Vec<CompiledJob> = isas.iter().map(|&isa| CompiledJob::compile(&spec, isa)).collect();
     for job in &compiled[1..] {
-        assert_eq!(
-            job, &compiled[0],
-            "compiled plans (LSM coefficients) differ across ISAs"
-        );
+        assert_eq!(job, &compiled[0], "compiled plans (LSM coefficients) differ across ISAs");
     }
     let reference = run_on(&compiled[0], Isa::Scalar);
     for &isa in &isas {
@@ -209,34 +214,23 @@ fn every_isa_gives_the_same_bits() {
 #[test]
 fn a_trade_result_does_not_depend_on_the_rest_of_the_book() {
     let euro = "type: european, underlying: SPX, option: call, strike: 100.0, maturity: 1.0";
-    let asian = "type: asian, underlying: SPX, option: put, strike: 100.0, maturity: 1.0, fixings: 12, average: geometric";
+    let asian =
+        "type: asian, underlying: SPX, option: put, strike: 100.0, maturity: 1.0, fixings: 12, average: geometric";
     let base = |job: Job| job.paths(5000).block_size(512).greeks("[delta, vega]");
-    let market = Job::new(3, 0.02)
-        .gbm("SPX", 100.0, 0.01, 0.2)
-        .gbm("OTHER", 50.0, 0.0, 0.3);
+    let market = Job::new(3, 0.02).gbm("SPX", 100.0, 0.01, 0.2).gbm("OTHER", 50.0, 0.0, 0.3);
     let alone = base(market.clone().trade("e", euro).trade("a", asian)).run();
     let crowded = base(
         market
-            .trade(
-                "new",
-                "type: european, underlying: OTHER, option: put, strike: 50.0, maturity: 2.0",
-            )
+            .trade("new", "type: european, underlying: OTHER, option: put, strike: 50.0, maturity: 2.0")
             .trade("a", asian)
             .trade("e", euro),
     )
     .run();
     for id in ["e", "a"] {
         let pick = |r: &PricingReport| {
-            report_bits(r)
-                .into_iter()
-                .filter(|(name, _)| name.starts_with(&format!("{id}.")))
-                .collect::<Vec<_>>()
+            report_bits(r).into_iter().filter(|(name, _)| name.starts_with(&format!("{id}."))).collect::<Vec<_>>()
         };
-        assert_eq!(
-            pick(&alone),
-            pick(&crowded),
-            "trade `{id}` changed when the book changed"
-        );
+        assert_eq!(pick(&alone), pick(&crowded), "trade `{id}` changed when the book changed");
     }
 }
 
@@ -281,17 +275,56 @@ fn golden_values(seed: u64) -> Vec<u64> {
     let bits = report_bits(&golden_book(seed).run());
     GOLDEN_KEYS
         .iter()
-        .map(|key| {
-            bits.iter()
-                .find(|(name, _)| name == key)
-                .unwrap_or_else(|| panic!("no {key}"))
-                .1
-        })
+        .map(|key| bits.iter().find(|(name, _)| name == key).unwrap_or_else(|| panic!("no {key}")).1)
         .collect()
 }
 
 /// (seed, bits of GOLDEN_KEYS in order).
-const GOLDENS: [(u64, [u64; 7]); 3] = [(1, [0; 7]), (20240601, [0; 7]), (u64::MAX, [0; 7])];
+/// Recorded at commit d4027c7 (Horner evaluation of the `exp` polynomial).
+const GOLDENS: [(u64, [u64; 7]); 3] = [
+    // 8.983466090400263, 0.5804488637399632, 5.32837954722559, 7.422914734413848,
+    // 7.253414084345644, 6.983547200842317, 0.08364045268942741
+    (
+        1,
+        [
+            0x4021_f788_de0d_fcfc,
+            0x3fe2_9309_7ed8_6e9c,
+            0x4015_5042_ba60_096b,
+            0x401d_b110_8f65_374d,
+            0x401d_037e_fb52_70f9,
+            0x401b_ef26_ff56_c2a8,
+            0x3fb5_6975_f0ec_794e,
+        ],
+    ),
+    // 8.933948907872365, 0.5755505981767475, 5.262303828883628, 7.482600385244505,
+    // 7.170977922596826, 7.262162089500352, 0.0923046224820527
+    (
+        20240601,
+        [
+            0x4021_de2e_8d1e_e4b9,
+            0x3fe2_6ae9_168b_9884,
+            0x4015_0c99_5ffa_aedc,
+            0x401d_ee2e_cb9e_a60b,
+            0x401c_af14_d627_90c8,
+            0x401d_0c74_3802_9ec2,
+            0x3fb7_a146_96d4_7dae,
+        ],
+    ),
+    // 8.83945045717099, 0.5742474114958633, 5.435076529562921, 7.6959949142296,
+    // 7.775310410147853, 6.893014193976093, 0.08239031581720621
+    (
+        u64::MAX,
+        [
+            0x4021_adcc_7348_52c4,
+            0x3fe2_603c_1b85_ff14,
+            0x4015_bd84_b3a6_eb71,
+            0x401e_c8b2_e40b_319f,
+            0x401f_19ea_f8df_5560,
+            0x401b_9272_5017_f6e8,
+            0x3fb5_1788_1ff1_27b6,
+        ],
+    ),
+];
 
 #[test]
 fn published_results_are_stable() {
@@ -317,15 +350,8 @@ fn print_goldens() {
     for (seed, _) in GOLDENS {
         let got = golden_values(seed);
         let hex: Vec<String> = got.iter().map(|b| format!("{b:#018x}")).collect();
-        let values: Vec<String> = got
-            .iter()
-            .map(|b| format!("{}", f64::from_bits(*b)))
-            .collect();
-        println!(
-            "    ({seed}, [{}]), // {}",
-            hex.join(", "),
-            values.join(", ")
-        );
+        let values: Vec<String> = got.iter().map(|b| format!("{}", f64::from_bits(*b))).collect();
+        println!("    ({seed}, [{}]), // {}", hex.join(", "), values.join(", "));
     }
     for &(seed, stream, path, dim) in &NORMAL_COORDS {
         println!(
@@ -334,10 +360,7 @@ fn print_goldens() {
         );
     }
     for (purpose, name) in STREAM_NAMES {
-        println!(
-            "    derive({purpose:?}, {name:?}) = {:#010x}",
-            StreamId::derive(purpose, name).0
-        );
+        println!("    derive({purpose:?}, {name:?}) = {:#010x}", StreamId::derive(purpose, name).0);
     }
 }
 
@@ -350,7 +373,14 @@ const NORMAL_COORDS: [(u64, u32, u64, u32); 6] = [
     (42, 17, (1 << 34) + 2, 1),
 ];
 
-const NORMAL_GOLDENS: [u64; 6] = [0; 6];
+const NORMAL_GOLDENS: [u64; 6] = [
+    0xbfd05f49f2665ab5,
+    0x3ff407827c1a331e,
+    0x3fe65669e9db0949,
+    0xbfe113903c1b6d70,
+    0xbfe524baa239d5a0,
+    0xbfe2d9ec3e3136d0,
+];
 
 #[test]
 fn normal_at_is_stable() {
@@ -375,15 +405,35 @@ const STREAM_NAMES: [(Purpose, &str); 6] = [
     (Purpose::Pricing, "b"),
 ];
 
-const STREAM_GOLDENS: [u32; 6] = [0; 6];
+const STREAM_GOLDENS: [u32; 6] = [0xe240_69fb, 0xb35e_bfd3, 0x2962_07de, 0xaad6_dfee, 0xbcc7_87d0, 0xbcc7_828d];
+
+/// FNV-1a 64, written independently from its specification.
+fn fnv1a_64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// `StreamId::derive` is documented as FNV-1a over the purpose tag and the
+/// name, folded to 32 bits: check that against the published FNV test vectors.
+#[test]
+fn stream_ids_are_fnv1a_of_purpose_and_name() {
+    assert_eq!(fnv1a_64(b""), 0xcbf2_9ce4_8422_2325);
+    assert_eq!(fnv1a_64(b"a"), 0xaf63_dc4c_8601_ec8c);
+    assert_eq!(fnv1a_64(b"foobar"), 0x8594_4171_f739_67e8);
+    for (purpose, name) in STREAM_NAMES {
+        let mut bytes = vec![purpose as u8];
+        bytes.extend_from_slice(name.as_bytes());
+        let h = fnv1a_64(&bytes);
+        assert_eq!(StreamId::derive(purpose, name).0, (h ^ (h >> 32)) as u32, "{purpose:?} {name:?}");
+    }
+    assert_eq!(
+        [Purpose::Pricing, Purpose::Calibration, Purpose::Scenarios, Purpose::Revaluation].map(|p| p as u8),
+        [1, 2, 3, 4]
+    );
+}
 
 #[test]
 fn stream_ids_are_stable() {
     for (&(purpose, name), &want) in STREAM_NAMES.iter().zip(&STREAM_GOLDENS) {
-        assert_eq!(
-            StreamId::derive(purpose, name).0,
-            want,
-            "derive({purpose:?}, {name:?})"
-        );
+        assert_eq!(StreamId::derive(purpose, name).0, want, "derive({purpose:?}, {name:?})");
     }
 }

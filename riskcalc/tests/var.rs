@@ -27,10 +27,7 @@ analysis:
 
 /// Losses of the job's single position, all scenarios.
 fn losses(job: &RiskJob) -> Vec<f64> {
-    (0..job.n_blocks())
-        .flat_map(|b| job.block(b, Isa::detect()).pnl[0].clone())
-        .map(|p| -p)
-        .collect()
+    (0..job.n_blocks()).flat_map(|b| job.block(b, Isa::detect()).pnl[0].clone()).map(|p| -p).collect()
 }
 
 #[test]
@@ -80,10 +77,7 @@ fn risk_results_do_not_depend_on_scenario_blocks_or_threads() {
     let run = |block: u32, threads: usize| {
         let spec = parse_yaml(&stock_job(10.0, 3000, block)).unwrap();
         let risk = spec.analysis.risk.clone().unwrap();
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| {
             let job = RiskJob::new(&spec, &risk, None, Isa::detect());
             run_risk(&job, Isa::detect(), |_, _| {})
@@ -91,11 +85,7 @@ fn risk_results_do_not_depend_on_scenario_blocks_or_threads() {
     };
     let reference = run(256, 1);
     for (block, threads) in [(1, 2), (7, 2), (3000, 1), (999, 4)] {
-        assert_eq!(
-            run(block, threads),
-            reference,
-            "block {block} threads {threads}"
-        );
+        assert_eq!(run(block, threads), reference, "block {block} threads {threads}");
     }
 }
 
@@ -137,12 +127,7 @@ fn historical_var_is_the_order_statistic_of_revalued_pnl() {
     // 8 scenarios, 25% tail → the 2 worst: −20 and −20.
     let level = &report.levels[0];
     assert_eq!(level.tail_scenarios, 2);
-    assert!(
-        (level.var - -sorted[1]).abs() < 1e-9,
-        "{} vs {}",
-        level.var,
-        -sorted[1]
-    );
+    assert!((level.var - -sorted[1]).abs() < 1e-9, "{} vs {}", level.var, -sorted[1]);
     assert!((level.es - -(sorted[0] + sorted[1]) / 2.0).abs() < 1e-9);
     let total: f64 = level.es_contributions.values().sum();
     assert!((total - level.es).abs() < 1e-9);
@@ -152,11 +137,7 @@ fn historical_var_is_the_order_statistic_of_revalued_pnl() {
 fn historical_files_with_errors_name_the_line_and_column() {
     let spec = parse_yaml(HIST_JOB).unwrap();
     let market = Market::from_spec(&spec);
-    let err = |csv: &str| {
-        historical_scenarios(csv, &market, &[0, 1], ReturnType::Log)
-            .unwrap_err()
-            .to_string()
-    };
+    let err = |csv: &str| historical_scenarios(csv, &market, &[0, 1], ReturnType::Log).unwrap_err().to_string();
     assert!(err("A,B\n0.1,abc\n").contains("line 2, column B"));
     assert!(err("A,C\n0.1,0.2\n").contains("unknown underlying `C`"));
     assert!(err("A\n0.1\n").contains("no column for `B`"));

@@ -40,26 +40,14 @@ fn log_moments(p: &BsInputs, n: u32) -> (f64, f64) {
 /// discounted forward intrinsic value `e^{−rT} max(ω(F − K), 0)`).
 /// Returns `NaN` for `fixings == 0` or out-of-domain inputs.
 pub fn geometric_asian_price(kind: OptionKind, p: &BsInputs, fixings: u32) -> f64 {
-    let all_finite = [p.spot, p.strike, p.rate, p.dividend, p.vol, p.maturity]
-        .iter()
-        .all(|v| v.is_finite());
-    if fixings == 0
-        || !all_finite
-        || p.spot < 0.0
-        || p.strike < 0.0
-        || p.vol < 0.0
-        || p.maturity < 0.0
-    {
+    let all_finite = [p.spot, p.strike, p.rate, p.dividend, p.vol, p.maturity].iter().all(|v| v.is_finite());
+    if fixings == 0 || !all_finite || p.spot < 0.0 || p.strike < 0.0 || p.vol < 0.0 || p.maturity < 0.0 {
         return f64::NAN;
     }
     let (drift, var) = log_moments(p, fixings);
     // ln F − ln S = E[ln G] − ln S + Var/2 ; discounted forward e^{−rT}F.
     let log_fwd_over_spot = drift + 0.5 * var;
-    let disc_fwd = if p.spot == 0.0 {
-        0.0
-    } else {
-        p.spot * (log_fwd_over_spot - p.rate * p.maturity).exp()
-    };
+    let disc_fwd = if p.spot == 0.0 { 0.0 } else { p.spot * (log_fwd_over_spot - p.rate * p.maturity).exp() };
     let disc_strike = p.strike * (-p.rate * p.maturity).exp();
     let m = log_ratio(p.spot, p.strike) + log_fwd_over_spot;
     lognormal_price(kind, disc_fwd, disc_strike, m, var.sqrt())
@@ -74,24 +62,13 @@ mod tests {
     use proptest::prelude::*;
 
     fn inp(spot: f64, strike: f64, rate: f64, dividend: f64, vol: f64, maturity: f64) -> BsInputs {
-        BsInputs {
-            spot,
-            strike,
-            rate,
-            dividend,
-            vol,
-            maturity,
-        }
+        BsInputs { spot, strike, rate, dividend, vol, maturity }
     }
 
     #[test]
     fn one_fixing_is_black_scholes() {
         for &(s, k) in &[(100.0, 100.0), (100.0, 80.0), (100.0, 125.0)] {
-            for &(r, q, vol, t) in &[
-                (0.05, 0.0, 0.2, 1.0),
-                (0.1, 0.05, 0.4, 0.5),
-                (-0.01, 0.03, 0.1, 5.0),
-            ] {
+            for &(r, q, vol, t) in &[(0.05, 0.0, 0.2, 1.0), (0.1, 0.05, 0.4, 0.5), (-0.01, 0.03, 0.1, 5.0)] {
                 let p = inp(s, k, r, q, vol, t);
                 for kind in [Call, Put] {
                     let a = geometric_asian_price(kind, &p, 1);
@@ -178,9 +155,7 @@ mod tests {
         // Zero vol: deterministic average of the forward curve.
         let z = BsInputs { vol: 0.0, ..p };
         let n = 4;
-        let g = (1..=n)
-            .map(|i| (100.0_f64 * ((0.05 - 0.01) * f64::from(i) / f64::from(n)).exp()).ln())
-            .sum::<f64>()
+        let g = (1..=n).map(|i| (100.0_f64 * ((0.05 - 0.01) * f64::from(i) / f64::from(n)).exp()).ln()).sum::<f64>()
             / f64::from(n);
         let want = (-0.05_f64).exp() * (g.exp() - 90.0).max(0.0);
         let got = geometric_asian_price(Call, &z, n);

@@ -55,23 +55,14 @@ fn log_moments(b: &GeometricBasket<'_>) -> Option<(f64, f64)> {
     {
         return None;
     }
-    if !(b.rate.is_finite() && b.maturity.is_finite() && b.strike.is_finite())
-        || b.maturity < 0.0
-        || b.strike < 0.0
-    {
+    if !(b.rate.is_finite() && b.maturity.is_finite() && b.strike.is_finite()) || b.maturity < 0.0 || b.strike < 0.0 {
         return None;
     }
     let t = b.maturity;
     let mut mean = 0.0;
     for i in 0..n {
         let (s, w, v, q) = (b.spots[i], b.weights[i], b.vols[i], b.dividends[i]);
-        if !(s.is_finite()
-            && s > 0.0
-            && w.is_finite()
-            && v.is_finite()
-            && v >= 0.0
-            && q.is_finite())
-        {
+        if !(s.is_finite() && s > 0.0 && w.is_finite() && v.is_finite() && v >= 0.0 && q.is_finite()) {
             return None;
         }
         mean += w * (s.ln() + (b.rate - q - 0.5 * v * v) * t);
@@ -125,11 +116,7 @@ pub fn geometric_basket_price(kind: OptionKind, basket: &GeometricBasket<'_>) ->
     let disc_strike = basket.strike * (-rt).exp();
     // ln(F/K) computed as ln F − ln K (F may be far outside f64 range even
     // when ln F is not).
-    let m = if basket.strike == 0.0 {
-        f64::INFINITY
-    } else {
-        log_fwd - basket.strike.ln()
-    };
+    let m = if basket.strike == 0.0 { f64::INFINITY } else { log_fwd - basket.strike.ln() };
     lognormal_price(kind, disc_fwd, disc_strike, m, var.sqrt())
 }
 
@@ -144,20 +131,10 @@ mod tests {
     fn cases() -> Vec<BsInputs> {
         let mut v = Vec::new();
         for &(s, k) in &[(100.0, 100.0), (100.0, 80.0), (100.0, 125.0)] {
-            for &(r, q, vol, t) in &[
-                (0.05, 0.0, 0.2, 1.0),
-                (0.1, 0.05, 0.4, 0.5),
-                (-0.01, 0.03, 0.1, 5.0),
-                (0.03, 0.01, 0.0, 1.0),
-            ] {
-                v.push(BsInputs {
-                    spot: s,
-                    strike: k,
-                    rate: r,
-                    dividend: q,
-                    vol,
-                    maturity: t,
-                });
+            for &(r, q, vol, t) in
+                &[(0.05, 0.0, 0.2, 1.0), (0.1, 0.05, 0.4, 0.5), (-0.01, 0.03, 0.1, 5.0), (0.03, 0.01, 0.0, 1.0)]
+            {
+                v.push(BsInputs { spot: s, strike: k, rate: r, dividend: q, vol, maturity: t });
             }
         }
         v
@@ -179,10 +156,7 @@ mod tests {
             for kind in [Call, Put] {
                 let g = geometric_basket_price(kind, &b);
                 let bs = price(kind, &p);
-                assert!(
-                    (g - bs).abs() <= 1e-12 * p.spot,
-                    "{kind:?} {p:?}: {g} vs {bs}"
-                );
+                assert!((g - bs).abs() <= 1e-12 * p.spot, "{kind:?} {p:?}: {g} vs {bs}");
             }
         }
     }
@@ -210,10 +184,7 @@ mod tests {
                 for kind in [Call, Put] {
                     let g = geometric_basket_price(kind, &b);
                     let bs = price(kind, &p);
-                    assert!(
-                        (g - bs).abs() <= 1e-12 * p.spot,
-                        "n={n} {kind:?} {p:?}: {g} vs {bs}"
-                    );
+                    assert!((g - bs).abs() <= 1e-12 * p.spot, "n={n} {kind:?} {p:?}: {g} vs {bs}");
                 }
             }
         }
@@ -223,11 +194,7 @@ mod tests {
     /// quadrature over the driving normals (Cholesky factor of ρ).
     #[test]
     fn two_assets_match_quadrature() {
-        for &(rho, w1, w2, k) in &[
-            (0.3, 0.6, 0.4, 95.0),
-            (-0.6, 0.5, 0.5, 40.0),
-            (0.9, 1.0, -0.5, 12.0),
-        ] {
+        for &(rho, w1, w2, k) in &[(0.3, 0.6, 0.4, 95.0), (-0.6, 0.5, 0.5, 40.0), (0.9, 1.0, -0.5, 12.0)] {
             let spots = [100.0, 60.0];
             let vols = [0.25, 0.4];
             let divs = [0.02, 0.0];
@@ -248,9 +215,7 @@ mod tests {
                 let x1 = z1;
                 let x2 = rho * z1 + (1.0 - rho * rho).sqrt() * z2;
                 let st = |i: usize, x: f64| {
-                    spots[i]
-                        * ((r - divs[i] - 0.5 * vols[i] * vols[i]) * t + vols[i] * t.sqrt() * x)
-                            .exp()
+                    spots[i] * ((r - divs[i] - 0.5 * vols[i] * vols[i]) * t + vols[i] * t.sqrt() * x).exp()
                 };
                 st(0, x1).powf(w1) * st(1, x2).powf(w2)
             };
@@ -259,14 +224,8 @@ mod tests {
             let put = df * expect_2d_normal(|a, c| (k - basket(a, c)).max(0.0));
             let gc = geometric_basket_price(Call, &b);
             let gp = geometric_basket_price(Put, &b);
-            assert!(
-                (gc - call).abs() < 2e-5 * k,
-                "rho={rho}: call {gc} vs quad {call}"
-            );
-            assert!(
-                (gp - put).abs() < 2e-5 * k,
-                "rho={rho}: put {gp} vs quad {put}"
-            );
+            assert!((gc - call).abs() < 2e-5 * k, "rho={rho}: call {gc} vs quad {call}");
+            assert!((gp - put).abs() < 2e-5 * k, "rho={rho}: put {gp} vs quad {put}");
         }
     }
 
@@ -285,9 +244,7 @@ mod tests {
         };
         // Swap assets 0 and 2.
         let perm = [2, 1, 0];
-        let pc: Vec<f64> = (0..9)
-            .map(|ij| corr[perm[ij / 3] * 3 + perm[ij % 3]])
-            .collect();
+        let pc: Vec<f64> = (0..9).map(|ij| corr[perm[ij / 3] * 3 + perm[ij % 3]]).collect();
         let b2 = GeometricBasket {
             spots: &[20.0, 50.0, 100.0],
             weights: &[0.2, 0.3, 0.5],
@@ -297,10 +254,7 @@ mod tests {
             ..b
         };
         for kind in [Call, Put] {
-            let (x, y) = (
-                geometric_basket_price(kind, &b),
-                geometric_basket_price(kind, &b2),
-            );
+            let (x, y) = (geometric_basket_price(kind, &b), geometric_basket_price(kind, &b2));
             assert!(x.is_finite() && (x - y).abs() < 1e-12 * 55.0, "{x} vs {y}");
         }
     }
@@ -320,50 +274,16 @@ mod tests {
         };
         assert!(geometric_basket_price(Call, &ok).is_finite());
         let bad = [
-            GeometricBasket {
-                spots: &[100.0],
-                ..ok
-            },
-            GeometricBasket {
-                corr: &[1.0, 0.5, 0.5],
-                ..ok
-            },
-            GeometricBasket {
-                corr: &[1.0, 0.5, 0.4, 1.0],
-                ..ok
-            },
-            GeometricBasket {
-                corr: &[0.9, 0.5, 0.5, 1.0],
-                ..ok
-            },
-            GeometricBasket {
-                corr: &[1.0, 1.5, 1.5, 1.0],
-                ..ok
-            },
-            GeometricBasket {
-                spots: &[0.0, 50.0],
-                ..ok
-            },
-            GeometricBasket {
-                vols: &[-0.2, 0.3],
-                ..ok
-            },
-            GeometricBasket {
-                maturity: -1.0,
-                ..ok
-            },
-            GeometricBasket {
-                strike: f64::NAN,
-                ..ok
-            },
-            GeometricBasket {
-                spots: &[],
-                weights: &[],
-                vols: &[],
-                dividends: &[],
-                corr: &[],
-                ..ok
-            },
+            GeometricBasket { spots: &[100.0], ..ok },
+            GeometricBasket { corr: &[1.0, 0.5, 0.5], ..ok },
+            GeometricBasket { corr: &[1.0, 0.5, 0.4, 1.0], ..ok },
+            GeometricBasket { corr: &[0.9, 0.5, 0.5, 1.0], ..ok },
+            GeometricBasket { corr: &[1.0, 1.5, 1.5, 1.0], ..ok },
+            GeometricBasket { spots: &[0.0, 50.0], ..ok },
+            GeometricBasket { vols: &[-0.2, 0.3], ..ok },
+            GeometricBasket { maturity: -1.0, ..ok },
+            GeometricBasket { strike: f64::NAN, ..ok },
+            GeometricBasket { spots: &[], weights: &[], vols: &[], dividends: &[], corr: &[], ..ok },
         ];
         for b in bad {
             assert!(geometric_basket_price(Call, &b).is_nan(), "{b:?}");

@@ -24,8 +24,6 @@ mod test_quad;
 
 pub use asian::geometric_asian_price;
 pub use basket::{GeometricBasket, geometric_basket_price};
-pub use black_scholes::{
-    BsInputs, OptionKind, delta, digital_price, gamma, price, rho, theta, vega,
-};
+pub use black_scholes::{BsInputs, OptionKind, delta, digital_price, gamma, price, rho, theta, vega};
 pub use normal::{norm_cdf, norm_inv_ref, norm_pdf};
 pub use var::{lognormal_es, lognormal_var};

@@ -48,7 +48,7 @@ pub fn norm_pdf(x: f64) -> f64 {
 /// `[0, 1]` or `NaN`.
 ///
 /// Named `_ref` because it was written as a test reference; it is also the
-/// inverse CDF used by [`crate::closed_form::var`].
+/// inverse CDF used by [`super::var`].
 pub fn norm_inv_ref(p: f64) -> f64 {
     if p.is_nan() || !(0.0..=1.0).contains(&p) {
         return f64::NAN;
@@ -87,6 +87,8 @@ fn poly(c: &[f64; 8], x: f64) -> f64 {
 }
 
 /// Wichura's AS 241 PPND16 (raw, unrefined), valid for `p ∈ (0, 1)`.
+// Coefficients are kept digit-for-digit as published, for auditability.
+#[allow(clippy::excessive_precision)]
 fn ppnd16(p: f64) -> f64 {
     const A: [f64; 8] = [
         3.387_132_872_796_366_608,
@@ -235,10 +237,7 @@ mod tests {
         for (p, want) in cases {
             let got = norm_inv_ref(p);
             let err = (got - want).abs();
-            assert!(
-                err <= 2e-15 * want.abs().max(1.0),
-                "Φ⁻¹({p}) = {got}, want {want}"
-            );
+            assert!(err <= 2e-15 * want.abs().max(1.0), "Φ⁻¹({p}) = {got}, want {want}");
         }
     }
 
@@ -253,8 +252,8 @@ mod tests {
         let x = norm_inv_ref(f64::from_bits(1));
         assert!(x.is_finite() && x < -38.0, "{x}");
         assert!(norm_inv_ref(f64::MIN_POSITIVE).is_finite());
-        // Exact antisymmetry.
-        for &p in &[1e-300, 1e-20, 0.01, 0.3, 0.49] {
+        // Exact antisymmetry (for p > ½, 1 − p is exact).
+        for &p in &[0.51, 0.7, 0.99, 1.0 - 1e-10, 1.0 - f64::EPSILON] {
             assert_eq!(norm_inv_ref(p), -norm_inv_ref(1.0 - p));
         }
     }
@@ -272,11 +271,7 @@ mod tests {
             let back = norm_inv_ref(p);
             let cond = 2.0 * f64::EPSILON * p / norm_pdf(x);
             let tol = 4e-15 * x.abs().max(1.0) + cond;
-            assert!(
-                (back - x).abs() <= tol,
-                "x={x}, back={back}, diff={:e}, tol={tol:e}",
-                back - x
-            );
+            assert!((back - x).abs() <= tol, "x={x}, back={back}, diff={:e}, tol={tol:e}", back - x);
         }
     }
 
@@ -288,13 +283,11 @@ mod tests {
         while p > 1e-300 {
             let x = norm_inv_ref(p);
             let back = norm_cdf(x);
-            // Relative error in p is |x|·(relative error in x) at most, plus
-            // erfc's own rounding; allow a few ulps scaled by |x|.
-            let tol = 8.0 * f64::EPSILON * x.abs().max(1.0);
-            assert!(
-                ((back - p) / p).abs() <= tol,
-                "p={p:e}, x={x}, back={back:e}"
-            );
+            // Conditioning: dp/p ≈ (φ(x)/Φ(x))·dx ≈ |x|·dx = x²·(dx/x), so
+            // a 1-ulp relative error in x shows up as ~x² ulps in p; add a
+            // few ulps for erfc's own rounding.
+            let tol = 4.0 * f64::EPSILON * (1.0 + x * x);
+            assert!(((back - p) / p).abs() <= tol, "p={p:e}, x={x}, back={back:e}");
             p *= 0.37;
         }
     }
@@ -309,10 +302,7 @@ mod tests {
             let raw = ppnd16(p);
             let refined = norm_inv_ref(p);
             let rel = ((raw - refined) / refined.abs().max(1e-300)).abs();
-            assert!(
-                rel < 1e-14 || (raw - refined).abs() < 1e-15,
-                "p={p:e}: {raw} vs {refined}"
-            );
+            assert!(rel < 1e-14 || (raw - refined).abs() < 1e-15, "p={p:e}: {raw} vs {refined}");
             p *= 0.61;
         }
         for i in 1..1000 {

@@ -10,10 +10,7 @@ pub(crate) fn expect_2d_normal(f: impl Fn(f64, f64) -> f64) -> f64 {
     let w: Vec<(f64, f64)> = (-n..=n)
         .map(|i| {
             let z = f64::from(i) * h;
-            (
-                z,
-                h * (-0.5 * z * z).exp() / (2.0 * core::f64::consts::PI).sqrt(),
-            )
+            (z, h * (-0.5 * z * z).exp() / (2.0 * core::f64::consts::PI).sqrt())
         })
         .collect();
     let mut acc = 0.0;
@@ -53,8 +50,7 @@ pub(crate) fn adaptive_simpson(f: &impl Fn(f64) -> f64, a: f64, b: f64, tol: f64
         if depth == 0 || delta.abs() <= 15.0 * tol {
             return left + right + delta / 15.0;
         }
-        rec(f, a, m, fa, flm, fm, left, 0.5 * tol, depth - 1)
-            + rec(f, m, b, fm, frm, fb, right, 0.5 * tol, depth - 1)
+        rec(f, a, m, fa, flm, fm, left, 0.5 * tol, depth - 1) + rec(f, m, b, fm, frm, fb, right, 0.5 * tol, depth - 1)
     }
     // Start from 64 panels so that narrow peaks are not missed.
     let panels = 64;
@@ -65,7 +61,7 @@ pub(crate) fn adaptive_simpson(f: &impl Fn(f64) -> f64, a: f64, b: f64, tol: f64
             let hi = if i + 1 == panels { b } else { lo + width };
             let (fa, fm, fb) = (f(lo), f(0.5 * (lo + hi)), f(hi));
             let whole = (hi - lo) / 6.0 * (fa + 4.0 * fm + fb);
-            rec(f, lo, hi, fa, fm, fb, whole, tol / f64::from(panels), 40)
+            rec(f, lo, hi, fa, fm, fb, whole, tol / f64::from(panels), 30)
         })
         .sum()
 }

@@ -37,11 +37,7 @@ impl Accumulator {
     pub fn new(quantities: impl IntoIterator<Item = usize>) -> Self {
         let trades = quantities
             .into_iter()
-            .map(|q| TradeTotals {
-                next_block: 0,
-                totals: vec![Moments::default(); q],
-                pending: BTreeMap::new(),
-            })
+            .map(|q| TradeTotals { next_block: 0, totals: vec![Moments::default(); q], pending: BTreeMap::new() })
             .collect();
         Accumulator { trades }
     }
@@ -102,34 +98,21 @@ mod tests {
     use super::*;
 
     fn block(b: u64, v: f64) -> TradeBlock {
-        TradeBlock {
-            trade: 0,
-            block: b,
-            moments: vec![Moments::of_block(&[v, v + 1.0])],
-        }
+        TradeBlock { trade: 0, block: b, moments: vec![Moments::of_block(&[v, v + 1.0])] }
     }
 
     #[test]
     fn any_arrival_order_with_duplicates_gives_the_same_bits() {
         let mut in_order = Accumulator::new([1]);
         for b in 0..6 {
-            assert_eq!(
-                in_order.merge(block(b, b as f64 * 0.1)),
-                Merge::Merged { with_buffered: 0 }
-            );
+            assert_eq!(in_order.merge(block(b, b as f64 * 0.1)), Merge::Merged { with_buffered: 0 });
         }
         let mut shuffled = Accumulator::new([1]);
         for b in [3, 1, 1, 5, 0, 3, 2, 4, 0] {
             shuffled.merge(block(b, b as f64 * 0.1));
         }
-        assert_eq!(
-            shuffled.totals(0)[0].sum.to_bits(),
-            in_order.totals(0)[0].sum.to_bits()
-        );
-        assert_eq!(
-            shuffled.totals(0)[0].m2.to_bits(),
-            in_order.totals(0)[0].m2.to_bits()
-        );
+        assert_eq!(shuffled.totals(0)[0].sum.to_bits(), in_order.totals(0)[0].sum.to_bits());
+        assert_eq!(shuffled.totals(0)[0].m2.to_bits(), in_order.totals(0)[0].m2.to_bits());
         assert_eq!(shuffled.merged_blocks(0), 6);
         assert_eq!(shuffled.merge(block(2, 9.0)), Merge::Duplicate);
         assert_eq!(shuffled.totals(0)[0].n, 12);

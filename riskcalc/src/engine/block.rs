@@ -5,8 +5,8 @@
 use super::moments::Moments;
 use crate::kernel::Isa;
 use crate::kernel::dispatch::simulate_block;
-use crate::kernel::path::BlockOut;
-use crate::plan::{CompiledJob, CompiledTrade};
+use crate::kernel::path::{BlockOut, padded};
+use crate::plan::{CompiledJob, CompiledTrade, Estimator};
 use crate::rng::RoundKeys;
 use serde::{Deserialize, Serialize};
 
@@ -25,38 +25,28 @@ pub fn price_trade_block(job: &CompiledJob, trade: usize, block: u64, isa: Isa) 
     let n = job.block_paths(block) as usize;
     let first_path = block * u64::from(job.block_size);
     let ns = t.plan.n_states();
-    let mut values = vec![0.0; ns * n];
-    simulate_block(
-        isa,
-        &t.plan,
-        &RoundKeys::from_seed(job.seed),
-        first_path,
-        BlockOut {
-            values: &mut values,
-            n_paths: n,
-        },
-    );
-    let mut per_path = vec![0.0; n];
+    let stride = padded(n);
+    let mut values = vec![0.0; ns * stride];
+    let out = BlockOut { values: &mut values, n_paths: n };
+    simulate_block(isa, &t.plan, &RoundKeys::from_seed(job.seed), first_path, out);
+    let mut per_slot = vec![0.0; stride];
     let moments = t
         .quantities
         .iter()
-        .map(|q| {
-            for (i, slot) in per_path.iter_mut().enumerate() {
-                *slot = q.estimator.eval(|state| values[state * n + i]);
+        .map(|q| match q.estimator {
+            Estimator::Value { state } => Moments::of_slots(&values[state * stride..(state + 1) * stride], n),
+            _ => {
+                for (i, slot) in per_slot.iter_mut().enumerate() {
+                    *slot = q.estimator.eval(|state| values[state * stride + i]);
+                }
+                Moments::of_slots(&per_slot, n)
             }
-            Moments::of_block(&per_path)
         })
         .collect();
-    TradeBlock {
-        trade: trade as u32,
-        block,
-        moments,
-    }
+    TradeBlock { trade: trade as u32, block, moments }
 }
 
 /// Simulates one block of every trade.
 pub fn price_block(job: &CompiledJob, block: u64, isa: Isa) -> Vec<TradeBlock> {
-    (0..job.trades.len())
-        .map(|t| price_trade_block(job, t, block, isa))
-        .collect()
+    (0..job.trades.len()).map(|t| price_trade_block(job, t, block, isa)).collect()
 }

@@ -29,12 +29,22 @@ impl Moments {
         Moments { n, sum, m2 }
     }
 
-    pub fn mean(&self) -> f64 {
-        if self.n == 0 {
-            0.0
-        } else {
-            self.sum / self.n as f64
+    /// Moments of the valid slots of a tiled block (see
+    /// [`crate::kernel::path::TILE`]), in slot order.
+    pub fn of_slots(values: &[f64], n_paths: usize) -> Moments {
+        use crate::kernel::path::{TILE, slot_path};
+        let full = n_paths / TILE * TILE;
+        if full == n_paths {
+            return Moments::of_block(&values[..n_paths]);
         }
+        let mut valid = Vec::with_capacity(n_paths);
+        valid.extend_from_slice(&values[..full]);
+        valid.extend((full..full + TILE).filter(|&slot| slot_path(slot) < n_paths).map(|slot| values[slot]));
+        Moments::of_block(&valid)
+    }
+
+    pub fn mean(&self) -> f64 {
+        if self.n == 0 { 0.0 } else { self.sum / self.n as f64 }
     }
 
     /// Standard error of the mean (0 with fewer than two paths).
@@ -80,9 +90,7 @@ mod tests {
 
     #[test]
     fn merged_blocks_match_the_textbook_formulas() {
-        let values: Vec<f64> = (0..1000)
-            .map(|i| ((i * 37) % 101) as f64 * 0.5 + 1e3)
-            .collect();
+        let values: Vec<f64> = (0..1000).map(|i| ((i * 37) % 101) as f64 * 0.5 + 1e3).collect();
         let mut m = Moments::default();
         for block in values.chunks(96) {
             m.merge(&Moments::of_block(block));

@@ -55,13 +55,7 @@ impl PricingReport {
             let price = totals.first().copied().unwrap_or_default();
             let mut trade_greeks = BTreeMap::new();
             for (q, m) in trade.quantities.iter().zip(totals).skip(1) {
-                trade_greeks.insert(
-                    q.name.clone(),
-                    Estimate {
-                        value: m.mean(),
-                        std_error: m.std_error(),
-                    },
-                );
+                trade_greeks.insert(q.name.clone(), Estimate { value: m.mean(), std_error: m.std_error() });
                 let entry = greeks.entry(q.name.clone()).or_default();
                 entry.0 += trade.quantity * m.mean();
                 entry.1 += (trade.quantity * m.std_error()).powi(2);
@@ -78,27 +72,13 @@ impl PricingReport {
                 paths: price.n,
             });
         }
-        let greeks = greeks
-            .into_iter()
-            .map(|(k, (v, var))| {
-                (
-                    k,
-                    Estimate {
-                        value: v,
-                        std_error: var.sqrt(),
-                    },
-                )
-            })
-            .collect();
+        let greeks =
+            greeks.into_iter().map(|(k, (v, var))| (k, Estimate { value: v, std_error: var.sqrt() })).collect();
         let blocks = acc.complete_blocks();
         PricingReport {
             paths: trades.iter().map(|t| t.paths).min().unwrap_or(0),
             trades,
-            portfolio: PortfolioReport {
-                value,
-                std_error: var.sqrt(),
-                greeks,
-            },
+            portfolio: PortfolioReport { value, std_error: var.sqrt(), greeks },
             blocks,
         }
     }

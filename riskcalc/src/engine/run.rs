@@ -20,21 +20,14 @@ pub struct Progress {
 
 /// Prices every block of `job` on the current rayon pool. Blocks are computed
 /// in windows (bounded memory) and merged in block order.
-pub fn run_pricing(
-    job: &CompiledJob,
-    isa: Isa,
-    mut on_progress: impl FnMut(Progress),
-) -> PricingReport {
+pub fn run_pricing(job: &CompiledJob, isa: Isa, mut on_progress: impl FnMut(Progress)) -> PricingReport {
     let total = job.n_blocks();
     let mut acc = Accumulator::new(job.trades.iter().map(|t| t.quantities.len()));
     let window = (rayon::current_num_threads() as u64 * 8).max(1);
     let mut start = 0;
     while start < total {
         let end = (start + window).min(total);
-        let results: Vec<_> = (start..end)
-            .into_par_iter()
-            .map(|b| price_block(job, b, isa))
-            .collect();
+        let results: Vec<_> = (start..end).into_par_iter().map(|b| price_block(job, b, isa)).collect();
         for block in results.into_iter().flatten() {
             acc.merge(block);
         }

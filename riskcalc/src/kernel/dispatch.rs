@@ -7,13 +7,7 @@ use crate::rng::RoundKeys;
 
 /// Simulates a block of paths of one trade on `isa`, falling back to the scalar
 /// reference if this CPU lacks `isa` (results are identical either way).
-pub fn simulate_block(
-    isa: Isa,
-    plan: &TradePlan,
-    keys: &RoundKeys,
-    first_path: u64,
-    out: BlockOut<'_>,
-) {
+pub fn simulate_block(isa: Isa, plan: &TradePlan, keys: &RoundKeys, first_path: u64, out: BlockOut<'_>) {
     match isa {
         #[cfg(target_arch = "x86_64")]
         Isa::Avx512 => {
@@ -38,24 +32,12 @@ pub fn simulate_block(
 /// operations become single instructions.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn avx512_entry(
-    token: super::simd::Avx512,
-    plan: &TradePlan,
-    keys: &RoundKeys,
-    first_path: u64,
-    out: BlockOut<'_>,
-) {
+fn avx512_entry(token: super::simd::Avx512, plan: &TradePlan, keys: &RoundKeys, first_path: u64, out: BlockOut<'_>) {
     simulate(token, plan, keys, first_path, out)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn avx2_entry(
-    token: super::simd::Avx2,
-    plan: &TradePlan,
-    keys: &RoundKeys,
-    first_path: u64,
-    out: BlockOut<'_>,
-) {
+fn avx2_entry(token: super::simd::Avx2, plan: &TradePlan, keys: &RoundKeys, first_path: u64, out: BlockOut<'_>) {
     simulate(token, plan, keys, first_path, out)
 }

@@ -18,16 +18,14 @@ pub const EXP_CLAMP: f64 = 700.0;
 /// e^x, accurate to ~1 ulp for |x| ≤ 700 (inputs are clamped to that range).
 ///
 /// x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-12 Taylor polynomial
+/// (evaluated by Estrin's scheme)
 /// (truncation < 2e-17), then scaled by 2^n built from the exponent bits.
 #[inline(always)]
 pub fn exp<S: Simd>(s: S, x: S::F) -> S::F {
     let x = s.min(s.max(x, s.splat(-EXP_CLAMP)), s.splat(EXP_CLAMP));
     let t = s.add(s.mul(x, s.splat(LOG2_E)), s.splat(ROUND_MAGIC));
     let n = s.sub(t, s.splat(ROUND_MAGIC));
-    let r = s.sub(
-        s.sub(x, s.mul(n, s.splat(LN2_HI))),
-        s.mul(n, s.splat(LN2_LO)),
-    );
+    let r = s.sub(s.sub(x, s.mul(n, s.splat(LN2_HI))), s.mul(n, s.splat(LN2_LO)));
     const C: [f64; 13] = [
         1.0,
         1.0,
@@ -43,10 +41,22 @@ pub fn exp<S: Simd>(s: S, x: S::F) -> S::F {
         2.505_210_838_544_172e-8,
         2.087_675_698_786_81e-9,
     ];
-    let mut p = s.splat(C[12]);
-    for &c in C[..12].iter().rev() {
-        p = s.add(s.mul(p, r), s.splat(c));
-    }
+    // e^r = 1 + (r + r²·q(r)), q of degree 10 by Estrin's scheme: a third of
+    // Horner's latency, and adding 1 last keeps the low bits of r.
+    let c = |k: usize| s.splat(C[k]);
+    let r2 = s.mul(r, r);
+    let r4 = s.mul(r2, r2);
+    let r8 = s.mul(r4, r4);
+    let a1 = s.add(c(2), s.mul(c(3), r));
+    let a2 = s.add(c(4), s.mul(c(5), r));
+    let a3 = s.add(c(6), s.mul(c(7), r));
+    let a4 = s.add(c(8), s.mul(c(9), r));
+    let a5 = s.add(c(10), s.mul(c(11), r));
+    let b1 = s.add(a1, s.mul(a2, r2));
+    let b2 = s.add(a3, s.mul(a4, r2));
+    let b3 = s.add(a5, s.mul(c(12), r2));
+    let q = s.add(s.add(b1, s.mul(b2, r4)), s.mul(b3, r8));
+    let p = s.add(c(0), s.add(r, s.mul(r2, q)));
     // bits(t) = bits(ROUND_MAGIC) + n; shift (n + 1023) into the exponent field.
     let bias = 1023u64.wrapping_sub(ROUND_MAGIC.to_bits());
     let scale = s.from_bits(s.u_shl52(s.u_add(s.to_bits(t), s.splat_u(bias))));
@@ -68,43 +78,22 @@ pub fn ln<S: Simd>(s: S, x: S::F) -> S::F {
     const MANTISSA: u64 = (1 << 52) - 1;
     let bits = s.to_bits(x);
     // Mantissa as m in [1, 2), biased exponent as an exact f64.
-    let m = s.from_bits(s.u_or(
-        s.u_and(bits, s.splat_u(MANTISSA)),
-        s.splat_u(1f64.to_bits()),
-    ));
-    let e_biased = s.sub(
-        s.from_bits(s.u_or(s.u_shr52(bits), s.splat_u(TWO_52.to_bits()))),
-        s.splat(TWO_52),
-    );
+    let m = s.from_bits(s.u_or(s.u_and(bits, s.splat_u(MANTISSA)), s.splat_u(1f64.to_bits())));
+    let e_biased = s.sub(s.from_bits(s.u_or(s.u_shr52(bits), s.splat_u(TWO_52.to_bits()))), s.splat(TWO_52));
     // Renormalise m into [√2/2, √2) so that f = m - 1 is small.
     let big = s.lt(s.splat(std::f64::consts::SQRT_2), m);
     let m = s.select(big, s.mul(m, s.splat(0.5)), m);
-    let k = s.add(
-        s.sub(e_biased, s.splat(1023.0)),
-        s.select(big, s.splat(1.0), s.splat(0.0)),
-    );
+    let k = s.add(s.sub(e_biased, s.splat(1023.0)), s.select(big, s.splat(1.0), s.splat(0.0)));
     let f = s.sub(m, s.splat(1.0));
     let sf = s.div(f, s.add(s.splat(2.0), f));
     let z = s.mul(sf, sf);
     let w = s.mul(z, z);
-    let t1 = s.mul(
-        w,
-        s.add(
-            s.splat(LG[1]),
-            s.mul(w, s.add(s.splat(LG[3]), s.mul(w, s.splat(LG[5])))),
-        ),
-    );
+    let t1 = s.mul(w, s.add(s.splat(LG[1]), s.mul(w, s.add(s.splat(LG[3]), s.mul(w, s.splat(LG[5]))))));
     let t2 = s.mul(
         z,
         s.add(
             s.splat(LG[0]),
-            s.mul(
-                w,
-                s.add(
-                    s.splat(LG[2]),
-                    s.mul(w, s.add(s.splat(LG[4]), s.mul(w, s.splat(LG[6])))),
-                ),
-            ),
+            s.mul(w, s.add(s.splat(LG[2]), s.mul(w, s.add(s.splat(LG[4]), s.mul(w, s.splat(LG[6])))))),
         ),
     );
     let r = s.add(t2, t1);
@@ -114,76 +103,83 @@ pub fn ln<S: Simd>(s: S, x: S::F) -> S::F {
     s.sub(s.mul(k, s.splat(LN2_HI)), s.sub(s.sub(hfsq, inner), f))
 }
 
+const ACKLAM_A: [f64; 6] = [
+    -3.969_683_028_665_376e1,
+    2.209_460_984_245_205e2,
+    -2.759_285_104_469_687e2,
+    1.383_577_518_672_69e2,
+    -3.066_479_806_614_716e1,
+    2.506_628_277_459_239,
+];
+const ACKLAM_B: [f64; 5] = [
+    -5.447_609_879_822_406e1,
+    1.615_858_368_580_409e2,
+    -1.556_989_798_598_866e2,
+    6.680_131_188_771_972e1,
+    -1.328_068_155_288_572e1,
+];
+const ACKLAM_C: [f64; 6] = [
+    -7.784_894_002_430_293e-3,
+    -3.223_964_580_411_365e-1,
+    -2.400_758_277_161_838,
+    -2.549_732_539_343_734,
+    4.374_664_141_464_968,
+    2.938_163_982_698_783,
+];
+const ACKLAM_D: [f64; 4] = [7.784_695_709_041_462e-3, 3.224_671_290_700_398e-1, 2.445_134_137_142_996, 3.754_408_661_907_416];
+const ACKLAM_P_LOW: f64 = 0.02425;
+
+/// The central-region value and the mask of lanes that need the tail formula.
+#[inline(always)]
+fn inv_norm_central<S: Simd>(s: S, p: S::F) -> (S::F, S::M) {
+    let q = s.sub(p, s.splat(0.5));
+    let r = s.mul(q, q);
+    let mut num = s.splat(ACKLAM_A[0]);
+    for &a in &ACKLAM_A[1..] {
+        num = s.add(s.mul(num, r), s.splat(a));
+    }
+    let mut den = s.splat(ACKLAM_B[0]);
+    for &b in &ACKLAM_B[1..] {
+        den = s.add(s.mul(den, r), s.splat(b));
+    }
+    den = s.add(s.mul(den, r), s.splat(1.0));
+    let central = s.div(s.mul(num, q), den);
+    let one_minus_p = s.sub(s.splat(1.0), p);
+    let tail = s.m_or(s.lt(p, s.splat(ACKLAM_P_LOW)), s.lt(one_minus_p, s.splat(ACKLAM_P_LOW)));
+    (central, tail)
+}
+
+/// The tail formula, valid for every p in (0, 1) (used where p < 0.02425 or
+/// p > 0.97575).
+#[inline(always)]
+fn inv_norm_tail<S: Simd>(s: S, p: S::F) -> S::F {
+    let pt = s.min(p, s.sub(s.splat(1.0), p));
+    let t = s.sqrt(s.mul(s.splat(-2.0), ln(s, pt)));
+    let mut num = s.splat(ACKLAM_C[0]);
+    for &c in &ACKLAM_C[1..] {
+        num = s.add(s.mul(num, t), s.splat(c));
+    }
+    let mut den = s.splat(ACKLAM_D[0]);
+    for &d in &ACKLAM_D[1..] {
+        den = s.add(s.mul(den, t), s.splat(d));
+    }
+    den = s.add(s.mul(den, t), s.splat(1.0));
+    let lower = s.div(num, den);
+    let upper = s.mul(lower, s.splat(-1.0));
+    s.select(s.lt(p, s.splat(0.5)), lower, upper)
+}
+
 /// Acklam's rational approximation of the inverse normal CDF on p ∈ (0, 1)
 /// (relative error < 1.15e-9, well below Monte Carlo error and below the 2^-32
 /// resolution of the uniforms that feed it). The tail branch runs only when some
 /// lane needs it; every lane's result is the same whichever lanes share a vector.
 #[inline(always)]
 pub fn inv_norm<S: Simd>(s: S, p: S::F) -> S::F {
-    const A: [f64; 6] = [
-        -3.969_683_028_665_376e1,
-        2.209_460_984_245_205e2,
-        -2.759_285_104_469_687e2,
-        1.383_577_518_672_69e2,
-        -3.066_479_806_614_716e1,
-        2.506_628_277_459_239,
-    ];
-    const B: [f64; 5] = [
-        -5.447_609_879_822_406e1,
-        1.615_858_368_580_409e2,
-        -1.556_989_798_598_866e2,
-        6.680_131_188_771_972e1,
-        -1.328_068_155_288_572e1,
-    ];
-    const C: [f64; 6] = [
-        -7.784_894_002_430_293e-3,
-        -3.223_964_580_411_365e-1,
-        -2.400_758_277_161_838,
-        -2.549_732_539_343_734,
-        4.374_664_141_464_968,
-        2.938_163_982_698_783,
-    ];
-    const D: [f64; 4] = [
-        7.784_695_709_041_462e-3,
-        3.224_671_290_700_398e-1,
-        2.445_134_137_142_996,
-        3.754_408_661_907_416,
-    ];
-    const P_LOW: f64 = 0.02425;
-
-    let q = s.sub(p, s.splat(0.5));
-    let r = s.mul(q, q);
-    let mut num = s.splat(A[0]);
-    for &a in &A[1..] {
-        num = s.add(s.mul(num, r), s.splat(a));
-    }
-    let mut den = s.splat(B[0]);
-    for &b in &B[1..] {
-        den = s.add(s.mul(den, r), s.splat(b));
-    }
-    den = s.add(s.mul(den, r), s.splat(1.0));
-    let central = s.div(s.mul(num, q), den);
-
-    let one_minus_p = s.sub(s.splat(1.0), p);
-    let tail = s.m_or(s.lt(p, s.splat(P_LOW)), s.lt(one_minus_p, s.splat(P_LOW)));
+    let (central, tail) = inv_norm_central(s, p);
     if !s.any(tail) {
         return central;
     }
-    let pt = s.min(p, one_minus_p);
-    let t = s.sqrt(s.mul(s.splat(-2.0), ln(s, pt)));
-    let mut num = s.splat(C[0]);
-    for &c in &C[1..] {
-        num = s.add(s.mul(num, t), s.splat(c));
-    }
-    let mut den = s.splat(D[0]);
-    for &d in &D[1..] {
-        den = s.add(s.mul(den, t), s.splat(d));
-    }
-    den = s.add(s.mul(den, t), s.splat(1.0));
-    let lower = s.div(num, den);
-    let upper = s.mul(lower, s.splat(-1.0));
-    let tail_value = s.select(s.lt(p, s.splat(0.5)), lower, upper);
-    s.select(tail, tail_value, central)
+    s.select(tail, inv_norm_tail(s, p), central)
 }
 
 /// Maps the low 32 bits of each lane to the uniform (x + 0.5)·2^-32 ∈ (0, 1),
@@ -239,14 +235,8 @@ mod tests {
     #[test]
     fn uniforms_are_exact_and_open() {
         assert_eq!(uniform_from_u32(Scalar, 0), 0.5 / 4_294_967_296.0);
-        assert_eq!(
-            uniform_from_u32(Scalar, u32::MAX as u64),
-            1.0 - 0.5 / 4_294_967_296.0
-        );
+        assert_eq!(uniform_from_u32(Scalar, u32::MAX as u64), 1.0 - 0.5 / 4_294_967_296.0);
         // Upper bits are ignored.
-        assert_eq!(
-            uniform_from_u32(Scalar, 0xDEAD_0000_0000_0007),
-            7.5 / 4_294_967_296.0
-        );
+        assert_eq!(uniform_from_u32(Scalar, 0xDEAD_0000_0000_0007), 7.5 / 4_294_967_296.0);
     }
 }

@@ -19,12 +19,7 @@ pub fn philox_lanes<S: Simd>(s: S, keys: &[[S::U; 2]; ROUNDS], ctr: [S::U; 4]) -
     for k in keys {
         let p0 = s.mul_lo32(m0, x[0]);
         let p1 = s.mul_lo32(m1, x[2]);
-        x = [
-            s.u_xor(s.u_xor(s.u_shr32(p1), x[1]), k[0]),
-            p1,
-            s.u_xor(s.u_xor(s.u_shr32(p0), x[3]), k[1]),
-            p0,
-        ];
+        x = [s.u_xor(s.u_xor(s.u_shr32(p1), x[1]), k[0]), p1, s.u_xor(s.u_xor(s.u_shr32(p0), x[3]), k[1]), p0];
     }
     x
 }
@@ -65,39 +60,17 @@ impl<S: Simd> NormalSource<S> {
     /// The normals of dimension `dim` for the four sub-chunks.
     #[inline(always)]
     pub fn draw(&self, s: S, dim: u32) -> [S::F; 4] {
-        let words = philox_lanes(
-            s,
-            &self.keys,
-            [
-                self.group_lo,
-                self.group_hi,
-                s.splat_u(u64::from(dim)),
-                self.stream,
-            ],
-        );
+        let words = philox_lanes(s, &self.keys, [self.group_lo, self.group_hi, s.splat_u(u64::from(dim)), self.stream]);
         // Written out, not `words.map(..)`: a non-inlined generic helper would be
         // compiled without the caller's target features and call every intrinsic.
-        [
-            inv_norm(s, uniform_from_u32(s, words[0])),
-            inv_norm(s, uniform_from_u32(s, words[1])),
-            inv_norm(s, uniform_from_u32(s, words[2])),
-            inv_norm(s, uniform_from_u32(s, words[3])),
-        ]
+        let u = |w| uniform_from_u32(s, w);
+        [inv_norm(s, u(words[0])), inv_norm(s, u(words[1])), inv_norm(s, u(words[2])), inv_norm(s, u(words[3]))]
     }
 
     /// The raw uniforms of dimension `dim` (for tests and non-normal draws).
     #[inline(always)]
     pub fn uniforms(&self, s: S, dim: u32) -> [S::F; 4] {
-        let words = philox_lanes(
-            s,
-            &self.keys,
-            [
-                self.group_lo,
-                self.group_hi,
-                s.splat_u(u64::from(dim)),
-                self.stream,
-            ],
-        );
+        let words = philox_lanes(s, &self.keys, [self.group_lo, self.group_hi, s.splat_u(u64::from(dim)), self.stream]);
         [
             uniform_from_u32(s, words[0]),
             uniform_from_u32(s, words[1]),

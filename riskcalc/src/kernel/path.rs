@@ -11,9 +11,26 @@ use super::simd::Simd;
 use crate::plan::trade::{Dynamics, Payoff, TradePlan};
 use crate::rng::RoundKeys;
 
-/// Where a kernel call writes: `values[state * n_paths + i]` for path
-/// `first_path + i`, or for [`Payoff::Record`] `values[k * n_paths + i]` = S at
-/// observation k.
+/// Paths are stored in tiles of 32: path offset `32t + 4i + j` (path group
+/// `i`, Philox word `j`) lives in slot `32t + 8j + i`. Every backend then writes
+/// whole vectors contiguously, and the slot order, which reductions follow, is
+/// the same whatever the vector width.
+pub const TILE: usize = 32;
+
+/// Slots needed for `n` paths (whole tiles).
+pub fn padded(n: usize) -> usize {
+    n.div_ceil(TILE) * TILE
+}
+
+/// The path offset stored in `slot`.
+pub fn slot_path(slot: usize) -> usize {
+    let (tile, within) = (slot / TILE, slot % TILE);
+    tile * TILE + 4 * (within % 8) + within / 8
+}
+
+/// Where a kernel call writes: `values[state * padded(n_paths) + slot]`, or for
+/// [`Payoff::Record`] `values[k * padded(n_paths) + slot]` = S at observation k.
+/// Slots holding path offsets ≥ `n_paths` are padding.
 #[derive(Debug)]
 pub struct BlockOut<'a> {
     pub values: &'a mut [f64],
@@ -23,18 +40,13 @@ pub struct BlockOut<'a> {
 /// Simulates paths `first_path .. first_path + out.n_paths` of `plan`.
 /// `first_path` must be a multiple of 4.
 #[inline(always)]
-pub fn simulate<S: Simd>(
-    s: S,
-    plan: &TradePlan,
-    keys: &RoundKeys,
-    first_path: u64,
-    out: BlockOut<'_>,
-) {
+pub fn simulate<S: Simd>(s: S, plan: &TradePlan, keys: &RoundKeys, first_path: u64, out: BlockOut<'_>) {
     debug_assert_eq!(first_path % 4, 0);
     let n_paths = out.n_paths;
+    let stride = padded(n_paths);
     if let Payoff::Stock = plan.payoff {
         for (st, state) in plan.states.iter().enumerate() {
-            out.values[st * n_paths..(st + 1) * n_paths].fill(state.assets[0].spot);
+            out.values[st * stride..(st + 1) * stride].fill(state.assets[0].spot);
         }
         return;
     }
@@ -45,38 +57,19 @@ pub fn simulate<S: Simd>(
     for chunk in 0..n_paths.div_ceil(super_chunk) {
         let first_group = first_path / 4 + (chunk * lanes) as u64;
         let normals = NormalSource::new(s, &keys, plan.stream, first_group);
-        let base = chunk * super_chunk;
+        // Slot of lane 0, word 0 of this chunk's first group.
+        let groups = chunk * lanes;
+        let base = TILE * (groups / 8) + groups % 8;
         k.run_chunk(s, plan, &normals, |k_obs, j, v| {
-            store_lanes(s, v, out.values, k_obs * n_paths, base, j, n_paths);
+            s.store(v, &mut out.values[k_obs * stride + base + 8 * j..]);
         });
         if !matches!(plan.payoff, Payoff::Record) {
             for st in 0..plan.n_states() {
                 for j in 0..4 {
                     let v = k.payoff(s, plan, st, j);
-                    store_lanes(s, v, out.values, st * n_paths, base, j, n_paths);
+                    s.store(v, &mut out.values[st * stride + base + 8 * j..]);
                 }
             }
-        }
-    }
-}
-
-/// Writes lane `l` of sub-chunk `j` to path offset `base + 4l + j` when in range.
-#[inline(always)]
-fn store_lanes<S: Simd>(
-    s: S,
-    v: S::F,
-    dst: &mut [f64],
-    offset: usize,
-    base: usize,
-    j: usize,
-    n: usize,
-) {
-    let mut tmp = [0.0; 8];
-    s.store(v, &mut tmp);
-    for (l, &value) in tmp.iter().enumerate().take(S::LANES) {
-        let i = base + 4 * l + j;
-        if i < n {
-            dst[offset + i] = value;
         }
     }
 }
@@ -194,10 +187,7 @@ impl<S: Simd> Kernel<S> {
             for j in 0..4 {
                 let mut acc = s.mul(s.splat(plan.chol[a * na]), self.z[j]);
                 for b in 1..=a {
-                    acc = s.add(
-                        acc,
-                        s.mul(s.splat(plan.chol[a * na + b]), self.z[b * 4 + j]),
-                    );
+                    acc = s.add(acc, s.mul(s.splat(plan.chol[a * na + b]), self.z[b * 4 + j]));
                 }
                 self.w[a * 4 + j] = acc;
             }
@@ -211,46 +201,24 @@ impl<S: Simd> Kernel<S> {
             for (a, asset) in state.assets.iter().enumerate() {
                 let i = (st * na + a) * 4;
                 match asset.dynamics {
-                    Dynamics::Gbm {
-                        drift_dt,
-                        vol_sqrt_dt,
-                    } => {
+                    Dynamics::Gbm { drift_dt, vol_sqrt_dt } => {
                         let (mu, sig) = (s.splat(drift_dt), s.splat(vol_sqrt_dt));
                         for j in 0..4 {
-                            self.x[i + j] =
-                                s.add(self.x[i + j], s.add(mu, s.mul(sig, self.w[a * 4 + j])));
+                            self.x[i + j] = s.add(self.x[i + j], s.add(mu, s.mul(sig, self.w[a * 4 + j])));
                         }
                     }
-                    Dynamics::Heston {
-                        carry_dt,
-                        dt,
-                        kappa_dt,
-                        theta,
-                        xi,
-                        rho,
-                        rho_bar,
-                        ..
-                    } => {
+                    Dynamics::Heston { carry_dt, dt, kappa_dt, theta, xi, rho, rho_bar, .. } => {
                         let h = self.heston_slot[a].unwrap_or(0);
                         let zero = s.splat(0.0);
                         for j in 0..4 {
                             let vp = s.max(self.v[i + j], zero);
                             let sq = s.sqrt(s.mul(vp, s.splat(dt)));
                             let wa = self.w[a * 4 + j];
-                            let drift = s.sub(
-                                s.splat(carry_dt),
-                                s.mul(s.mul(s.splat(0.5), vp), s.splat(dt)),
-                            );
+                            let drift = s.sub(s.splat(carry_dt), s.mul(s.mul(s.splat(0.5), vp), s.splat(dt)));
                             self.x[i + j] = s.add(self.x[i + j], s.add(drift, s.mul(sq, wa)));
-                            let zvar = s.add(
-                                s.mul(s.splat(rho), wa),
-                                s.mul(s.splat(rho_bar), self.zv[h * 4 + j]),
-                            );
+                            let zvar = s.add(s.mul(s.splat(rho), wa), s.mul(s.splat(rho_bar), self.zv[h * 4 + j]));
                             let mean_rev = s.mul(s.splat(kappa_dt), s.sub(s.splat(theta), vp));
-                            self.v[i + j] = s.add(
-                                self.v[i + j],
-                                s.add(mean_rev, s.mul(s.mul(s.splat(xi), sq), zvar)),
-                            );
+                            self.v[i + j] = s.add(self.v[i + j], s.add(mean_rev, s.mul(s.mul(s.splat(xi), sq), zvar)));
                         }
                     }
                 }
@@ -259,13 +227,7 @@ impl<S: Simd> Kernel<S> {
     }
 
     #[inline(always)]
-    fn observe(
-        &mut self,
-        s: S,
-        plan: &TradePlan,
-        k: usize,
-        record: &mut impl FnMut(usize, usize, S::F),
-    ) {
+    fn observe(&mut self, s: S, plan: &TradePlan, k: usize, record: &mut impl FnMut(usize, usize, S::F)) {
         let na = self.n_assets;
         let one = s.splat(1.0);
         let zero = s.splat(0.0);
@@ -275,24 +237,14 @@ impl<S: Simd> Kernel<S> {
                 let x = self.x[st * na * 4 + j];
                 let acc = &mut self.acc[st * 4 + j];
                 match &plan.payoff {
-                    Payoff::Asian {
-                        geometric: false, ..
-                    } => *acc = s.add(*acc, exp(s, x)),
-                    Payoff::Asian {
-                        geometric: true, ..
-                    } => *acc = s.add(*acc, x),
-                    Payoff::Barrier {
-                        up, log_barrier, ..
-                    } => {
+                    Payoff::Asian { geometric: false, .. } => *acc = s.add(*acc, exp(s, x)),
+                    Payoff::Asian { geometric: true, .. } => *acc = s.add(*acc, x),
+                    Payoff::Barrier { up, log_barrier, .. } => {
                         let b = s.splat(*log_barrier);
                         let hit = if *up { s.le(b, x) } else { s.le(x, b) };
                         *acc = s.select(hit, one, *acc);
                     }
-                    Payoff::Exercise {
-                        call,
-                        strike,
-                        coeffs,
-                    } => {
+                    Payoff::Exercise { call, strike, coeffs } => {
                         let spot = exp(s, x);
                         let intrinsic = intrinsic(s, *call, spot, s.splat(*strike));
                         let disc = s.splat(plan.states[st].obs_discount[k - 1]);
@@ -303,10 +255,7 @@ impl<S: Simd> Kernel<S> {
                         } else {
                             let c = coeffs[k - 1];
                             let m = s.div(spot, s.splat(*strike));
-                            let basis = s.add(
-                                s.splat(c[0]),
-                                s.mul(m, s.add(s.splat(c[1]), s.mul(m, s.splat(c[2])))),
-                            );
+                            let basis = s.add(s.splat(c[0]), s.mul(m, s.add(s.splat(c[1]), s.mul(m, s.splat(c[2])))));
                             let continuation = s.mul(basis, s.splat(*strike));
                             let itm = s.lt(zero, intrinsic);
                             s.m_and(alive, s.m_and(itm, s.le(continuation, intrinsic)))
@@ -338,36 +287,18 @@ impl<S: Simd> Kernel<S> {
                 let pays = if *call { s.lt(k, spot) } else { s.lt(spot, k) };
                 s.select(pays, s.splat(*cash), zero)
             }
-            Payoff::Asian {
-                call,
-                strike,
-                geometric,
-            } => {
+            Payoff::Asian { call, strike, geometric } => {
                 let n = s.splat(f64::from(plan.n_observations()));
                 let mean = s.div(acc, n);
                 let average = if *geometric { exp(s, mean) } else { mean };
                 intrinsic(s, *call, average, s.splat(*strike))
             }
-            Payoff::Barrier {
-                call,
-                strike,
-                knock_in,
-                ..
-            } => {
+            Payoff::Barrier { call, strike, knock_in, .. } => {
                 let vanilla = intrinsic(s, *call, exp(s, x(0)), s.splat(*strike));
                 let hit = s.lt(s.splat(0.5), acc);
-                if *knock_in {
-                    s.select(hit, vanilla, zero)
-                } else {
-                    s.select(hit, zero, vanilla)
-                }
+                if *knock_in { s.select(hit, vanilla, zero) } else { s.select(hit, zero, vanilla) }
             }
-            Payoff::Basket {
-                call,
-                strike,
-                weights,
-                geometric,
-            } => {
+            Payoff::Basket { call, strike, weights, geometric } => {
                 let mut sum = zero;
                 for (a, &wgt) in weights.iter().enumerate() {
                     let term = if *geometric { x(a) } else { exp(s, x(a)) };
@@ -387,11 +318,7 @@ impl<S: Simd> Kernel<S> {
 #[inline(always)]
 fn intrinsic<S: Simd>(s: S, call: bool, spot: S::F, strike: S::F) -> S::F {
     let zero = s.splat(0.0);
-    if call {
-        s.max(s.sub(spot, strike), zero)
-    } else {
-        s.max(s.sub(strike, spot), zero)
-    }
+    if call { s.max(s.sub(spot, strike), zero) } else { s.max(s.sub(strike, spot), zero) }
 }
 
 /// `ln` for plan building, identical on every platform (no system libm).

@@ -7,10 +7,7 @@ use super::trade::{AssetState, Dynamics, Payoff, StateParams, TradePlan};
 use crate::kernel::Isa;
 use crate::kernel::path::{exp_f64, ln_f64};
 use crate::rng::stream::{Purpose, StreamId};
-use crate::spec::{
-    Average, BarrierDirection, BumpSpec, Greek, InstrumentSpec, JobSpec, Knock, OptionKind,
-    TradeSpec,
-};
+use crate::spec::{Average, BarrierDirection, BumpSpec, Greek, InstrumentSpec, JobSpec, Knock, OptionKind, TradeSpec};
 
 /// Calendar days per year for theta.
 pub const DAYS_PER_YEAR: f64 = 365.0;
@@ -23,18 +20,9 @@ pub enum Estimator {
     /// (V_up − V_down) · scale.
     CentralDiff { up: usize, down: usize, scale: f64 },
     /// (V_up − 2V_mid + V_down) · scale.
-    SecondDiff {
-        up: usize,
-        mid: usize,
-        down: usize,
-        scale: f64,
-    },
+    SecondDiff { up: usize, mid: usize, down: usize, scale: f64 },
     /// (V_shifted − V_base) · scale.
-    ForwardDiff {
-        shifted: usize,
-        base: usize,
-        scale: f64,
-    },
+    ForwardDiff { shifted: usize, base: usize, scale: f64 },
 }
 
 impl Estimator {
@@ -44,17 +32,8 @@ impl Estimator {
         match *self {
             Estimator::Value { state } => value(state),
             Estimator::CentralDiff { up, down, scale } => (value(up) - value(down)) * scale,
-            Estimator::SecondDiff {
-                up,
-                mid,
-                down,
-                scale,
-            } => (value(up) - 2.0 * value(mid) + value(down)) * scale,
-            Estimator::ForwardDiff {
-                shifted,
-                base,
-                scale,
-            } => (value(shifted) - value(base)) * scale,
+            Estimator::SecondDiff { up, mid, down, scale } => (value(up) - 2.0 * value(mid) + value(down)) * scale,
+            Estimator::ForwardDiff { shifted, base, scale } => (value(shifted) - value(base)) * scale,
         }
     }
 }
@@ -95,34 +74,20 @@ fn terms(instrument: &InstrumentSpec, market: &Market) -> Terms {
     let idx = |id: &str| market.index_of(id).unwrap_or(0);
     let (assets, maturity, obs, payoff) = match instrument {
         InstrumentSpec::Stock(s) => (vec![idx(&s.underlying)], 0.0, 1, Payoff::Stock),
-        InstrumentSpec::European(s) => (
-            vec![idx(&s.underlying)],
-            s.maturity,
-            1,
-            Payoff::Vanilla {
-                call: is_call(s.option),
-                strike: s.strike,
-            },
-        ),
+        InstrumentSpec::European(s) => {
+            (vec![idx(&s.underlying)], s.maturity, 1, Payoff::Vanilla { call: is_call(s.option), strike: s.strike })
+        }
         InstrumentSpec::Digital(s) => (
             vec![idx(&s.underlying)],
             s.maturity,
             1,
-            Payoff::Digital {
-                call: is_call(s.option),
-                strike: s.strike,
-                cash: s.cash,
-            },
+            Payoff::Digital { call: is_call(s.option), strike: s.strike, cash: s.cash },
         ),
         InstrumentSpec::Asian(s) => (
             vec![idx(&s.underlying)],
             s.maturity,
             s.fixings,
-            Payoff::Asian {
-                call: is_call(s.option),
-                strike: s.strike,
-                geometric: s.average == Average::Geometric,
-            },
+            Payoff::Asian { call: is_call(s.option), strike: s.strike, geometric: s.average == Average::Geometric },
         ),
         InstrumentSpec::Barrier(s) => (
             vec![idx(&s.underlying)],
@@ -151,26 +116,16 @@ fn terms(instrument: &InstrumentSpec, market: &Market) -> Terms {
             vec![idx(&s.underlying)],
             s.maturity,
             s.exercise_dates,
-            Payoff::Exercise {
-                call: is_call(s.option),
-                strike: s.strike,
-                coeffs: Vec::new(),
-            },
+            Payoff::Exercise { call: is_call(s.option), strike: s.strike, coeffs: Vec::new() },
         ),
         InstrumentSpec::Bermudan(s) => (
             vec![idx(&s.underlying)],
             s.maturity,
             s.exercise_dates,
-            Payoff::Exercise {
-                call: is_call(s.option),
-                strike: s.strike,
-                coeffs: Vec::new(),
-            },
+            Payoff::Exercise { call: is_call(s.option), strike: s.strike, coeffs: Vec::new() },
         ),
     };
-    let heston = assets
-        .iter()
-        .any(|&a| matches!(market.assets[a].model, Model::Heston { .. }));
+    let heston = assets.iter().any(|&a| matches!(market.assets[a].model, Model::Heston { .. }));
     let steps = match instrument.steps() {
         Some(steps) => steps,
         // GBM is simulated exactly between observation dates; Heston's Euler
@@ -178,13 +133,7 @@ fn terms(instrument: &InstrumentSpec, market: &Market) -> Terms {
         None if heston => obs * ((52.0 * maturity / f64::from(obs)).ceil() as u32).max(1),
         None => obs,
     };
-    Terms {
-        assets,
-        maturity,
-        steps,
-        obs,
-        payoff,
-    }
+    Terms { assets, maturity, steps, obs, payoff }
 }
 
 /// The per-step constants of one market at one maturity.
@@ -197,17 +146,10 @@ fn state(market: &Market, t: &Terms, maturity: f64) -> StateParams {
         .map(|&i| {
             let a = &market.assets[i];
             let dynamics = match a.model {
-                Model::Gbm { vol } => Dynamics::Gbm {
-                    drift_dt: (r - a.dividend - 0.5 * vol * vol) * dt,
-                    vol_sqrt_dt: vol * dt.sqrt(),
-                },
-                Model::Heston {
-                    v0,
-                    kappa,
-                    theta,
-                    xi,
-                    rho,
-                } => Dynamics::Heston {
+                Model::Gbm { vol } => {
+                    Dynamics::Gbm { drift_dt: (r - a.dividend - 0.5 * vol * vol) * dt, vol_sqrt_dt: vol * dt.sqrt() }
+                }
+                Model::Heston { v0, kappa, theta, xi, rho } => Dynamics::Heston {
                     v0,
                     carry_dt: (r - a.dividend) * dt,
                     dt,
@@ -218,28 +160,14 @@ fn state(market: &Market, t: &Terms, maturity: f64) -> StateParams {
                     rho_bar: (1.0 - rho * rho).max(0.0).sqrt(),
                 },
             };
-            AssetState {
-                log_spot: ln_f64(a.spot),
-                spot: a.spot,
-                dynamics,
-            }
+            AssetState { log_spot: ln_f64(a.spot), spot: a.spot, dynamics }
         })
         .collect();
-    let obs_discount = (1..=t.obs)
-        .map(|k| exp_f64(-r * maturity * f64::from(k) / f64::from(t.obs)))
-        .collect();
-    StateParams {
-        assets,
-        discount: exp_f64(-r * maturity),
-        obs_discount,
-    }
+    let obs_discount = (1..=t.obs).map(|k| exp_f64(-r * maturity * f64::from(k) / f64::from(t.obs))).collect();
+    StateParams { assets, discount: exp_f64(-r * maturity), obs_discount }
 }
 
-fn bumped(
-    market: &Market,
-    asset: usize,
-    f: impl FnOnce(&mut crate::plan::market::Asset),
-) -> Market {
+fn bumped(market: &Market, asset: usize, f: impl FnOnce(&mut crate::plan::market::Asset)) -> Market {
     let mut m = market.clone();
     f(&mut m.assets[asset]);
     m
@@ -253,10 +181,7 @@ fn states_and_quantities(
     bumps: &BumpSpec,
 ) -> (Vec<StateParams>, Vec<QuantityDef>) {
     let mut states = vec![state(market, t, t.maturity)];
-    let mut quantities = vec![QuantityDef {
-        name: "price".into(),
-        estimator: Estimator::Value { state: 0 },
-    }];
+    let mut quantities = vec![QuantityDef { name: "price".into(), estimator: Estimator::Value { state: 0 } }];
     let push = |states: &mut Vec<StateParams>, m: &Market, maturity: f64| {
         states.push(state(m, t, maturity));
         states.len() - 1
@@ -267,41 +192,15 @@ fn states_and_quantities(
                 for &i in &t.assets {
                     let s0 = market.assets[i].spot;
                     let h = bumps.spot_rel * s0;
-                    let up = push(
-                        &mut states,
-                        &bumped(market, i, |a| a.spot = s0 + h),
-                        t.maturity,
-                    );
-                    let down = push(
-                        &mut states,
-                        &bumped(market, i, |a| a.spot = s0 - h),
-                        t.maturity,
-                    );
+                    let up = push(&mut states, &bumped(market, i, |a| a.spot = s0 + h), t.maturity);
+                    let down = push(&mut states, &bumped(market, i, |a| a.spot = s0 - h), t.maturity);
                     let id = &market.assets[i].id;
                     let (name, estimator) = if *greek == Greek::Delta {
-                        (
-                            "delta",
-                            Estimator::CentralDiff {
-                                up,
-                                down,
-                                scale: 1.0 / (2.0 * h),
-                            },
-                        )
+                        ("delta", Estimator::CentralDiff { up, down, scale: 1.0 / (2.0 * h) })
                     } else {
-                        (
-                            "gamma",
-                            Estimator::SecondDiff {
-                                up,
-                                mid: 0,
-                                down,
-                                scale: 1.0 / (h * h),
-                            },
-                        )
+                        ("gamma", Estimator::SecondDiff { up, mid: 0, down, scale: 1.0 / (h * h) })
                     };
-                    quantities.push(QuantityDef {
-                        name: format!("{name}.{id}"),
-                        estimator,
-                    });
+                    quantities.push(QuantityDef { name: format!("{name}.{id}"), estimator });
                 }
             }
             Greek::Vega => {
@@ -309,26 +208,16 @@ fn states_and_quantities(
                     let model = &market.assets[i].model;
                     let vol = model.spot_vol();
                     let dv = bumps.vol_abs;
-                    let up = push(
-                        &mut states,
-                        &bumped(market, i, |a| a.model = model.with_spot_vol(vol + dv)),
-                        t.maturity,
-                    );
+                    let up =
+                        push(&mut states, &bumped(market, i, |a| a.model = model.with_spot_vol(vol + dv)), t.maturity);
                     // Never below zero volatility: shrink the down bump and rescale.
                     let down_vol = (vol - dv).max(0.0);
-                    let down = push(
-                        &mut states,
-                        &bumped(market, i, |a| a.model = model.with_spot_vol(down_vol)),
-                        t.maturity,
-                    );
+                    let down =
+                        push(&mut states, &bumped(market, i, |a| a.model = model.with_spot_vol(down_vol)), t.maturity);
                     let id = &market.assets[i].id;
                     quantities.push(QuantityDef {
                         name: format!("vega.{id}"),
-                        estimator: Estimator::CentralDiff {
-                            up,
-                            down,
-                            scale: 1.0 / (vol + dv - down_vol),
-                        },
+                        estimator: Estimator::CentralDiff { up, down, scale: 1.0 / (vol + dv - down_vol) },
                     });
                 }
             }
@@ -341,11 +230,7 @@ fn states_and_quantities(
                 let down = push(&mut states, &m, t.maturity);
                 quantities.push(QuantityDef {
                     name: "rho".into(),
-                    estimator: Estimator::CentralDiff {
-                        up,
-                        down,
-                        scale: 1.0 / (2.0 * dr),
-                    },
+                    estimator: Estimator::CentralDiff { up, down, scale: 1.0 / (2.0 * dr) },
                 });
             }
             Greek::Theta => {
@@ -353,11 +238,7 @@ fn states_and_quantities(
                 let shifted = push(&mut states, market, (t.maturity - dt).max(0.0));
                 quantities.push(QuantityDef {
                     name: "theta".into(),
-                    estimator: Estimator::ForwardDiff {
-                        shifted,
-                        base: 0,
-                        scale: 1.0 / dt,
-                    },
+                    estimator: Estimator::ForwardDiff { shifted, base: 0, scale: 1.0 / dt },
                 });
             }
         }
@@ -379,18 +260,8 @@ pub fn compile_trade(
     let mut compiled = compile_trade_uncalibrated(trade, market, greeks, bumps);
     if let Payoff::Exercise { call, strike, .. } = compiled.plan.payoff {
         let calibration_stream = StreamId::derive(Purpose::Calibration, &trade.id).0;
-        let coeffs = lsm::calibrate(
-            &compiled.plan,
-            calibration_stream,
-            calibration_paths,
-            seed,
-            isa,
-        );
-        compiled.plan.payoff = Payoff::Exercise {
-            call,
-            strike,
-            coeffs,
-        };
+        let coeffs = lsm::calibrate(&compiled.plan, calibration_stream, calibration_paths, seed, isa);
+        compiled.plan.payoff = Payoff::Exercise { call, strike, coeffs };
     }
     compiled
 }
@@ -408,11 +279,9 @@ pub fn compile_trade_uncalibrated(
     let (states, quantities) = states_and_quantities(market, &t, greeks, bumps);
     let n_obs = t.obs as usize;
     let payoff = match t.payoff {
-        Payoff::Exercise { call, strike, .. } => Payoff::Exercise {
-            call,
-            strike,
-            coeffs: vec![[f64::INFINITY, 0.0, 0.0]; n_obs.saturating_sub(1)],
-        },
+        Payoff::Exercise { call, strike, .. } => {
+            Payoff::Exercise { call, strike, coeffs: vec![[f64::INFINITY, 0.0, 0.0]; n_obs.saturating_sub(1)] }
+        }
         other => other,
     };
     let plan = TradePlan {
@@ -452,25 +321,9 @@ impl CompiledJob {
         let trades = spec
             .portfolio
             .iter()
-            .map(|t| {
-                compile_trade(
-                    t,
-                    &market,
-                    &a.greeks,
-                    &a.bumps,
-                    a.calibration_paths,
-                    spec.seed,
-                    isa,
-                )
-            })
+            .map(|t| compile_trade(t, &market, &a.greeks, &a.bumps, a.calibration_paths, spec.seed, isa))
             .collect();
-        CompiledJob {
-            seed: spec.seed,
-            paths: a.paths,
-            block_size: a.block_size,
-            market,
-            trades,
-        }
+        CompiledJob { seed: spec.seed, paths: a.paths, block_size: a.block_size, market, trades }
     }
 
     /// Number of path blocks; the last may be partial.

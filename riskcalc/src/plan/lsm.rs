@@ -7,7 +7,7 @@
 use super::trade::{Payoff, TradePlan};
 use crate::kernel::Isa;
 use crate::kernel::dispatch::simulate_block;
-use crate::kernel::path::BlockOut;
+use crate::kernel::path::{BlockOut, padded};
 use crate::rng::RoundKeys;
 
 /// Continuation coefficients for exercise dates 1..n-1 (none for the last),
@@ -17,31 +17,14 @@ pub fn calibrate(plan: &TradePlan, stream: u32, paths: u32, seed: u64, isa: Isa)
         return Vec::new();
     };
     let n_obs = plan.n_observations() as usize;
-    let n = paths as usize;
-    let record = TradePlan {
-        stream,
-        payoff: Payoff::Record,
-        states: vec![plan.states[0].clone()],
-        ..plan.clone()
-    };
+    // Whole tiles, so that every slot of the buffer is a calibration path.
+    let n = padded(paths as usize);
+    let record = TradePlan { stream, payoff: Payoff::Record, states: vec![plan.states[0].clone()], ..plan.clone() };
     let mut buf = vec![0.0; n_obs * n];
-    simulate_block(
-        isa,
-        &record,
-        &RoundKeys::from_seed(seed),
-        0,
-        BlockOut {
-            values: &mut buf,
-            n_paths: n,
-        },
-    );
+    simulate_block(isa, &record, &RoundKeys::from_seed(seed), 0, BlockOut { values: &mut buf, n_paths: n });
     let spots = |k: usize| &buf[k * n..(k + 1) * n];
     let intrinsic = |s: f64| {
-        if call {
-            (s - strike).max(0.0)
-        } else {
-            (strike - s).max(0.0)
-        }
+        if call { (s - strike).max(0.0) } else { (strike - s).max(0.0) }
     };
 
     // Cash flow per path, valued at the current exercise date.

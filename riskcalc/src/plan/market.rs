@@ -5,16 +5,8 @@ use crate::spec::{HestonSpec, JobSpec};
 /// An underlying's dynamics under the pricing measure.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Model {
-    Gbm {
-        vol: f64,
-    },
-    Heston {
-        v0: f64,
-        kappa: f64,
-        theta: f64,
-        xi: f64,
-        rho: f64,
-    },
+    Gbm { vol: f64 },
+    Heston { v0: f64, kappa: f64, theta: f64, xi: f64, rho: f64 },
 }
 
 impl Model {
@@ -30,19 +22,7 @@ impl Model {
     pub fn with_spot_vol(&self, vol: f64) -> Model {
         match *self {
             Model::Gbm { .. } => Model::Gbm { vol },
-            Model::Heston {
-                kappa,
-                theta,
-                xi,
-                rho,
-                ..
-            } => Model::Heston {
-                v0: vol * vol,
-                kappa,
-                theta,
-                xi,
-                rho,
-            },
+            Model::Heston { kappa, theta, xi, rho, .. } => Model::Heston { v0: vol * vol, kappa, theta, xi, rho },
         }
     }
 }
@@ -76,39 +56,18 @@ impl Market {
                 spot: u.spot,
                 dividend: u.dividend_yield,
                 model: match (&u.heston, u.vol) {
-                    (
-                        Some(HestonSpec {
-                            v0,
-                            kappa,
-                            theta,
-                            xi,
-                            rho,
-                        }),
-                        _,
-                    ) => Model::Heston {
-                        v0: *v0,
-                        kappa: *kappa,
-                        theta: *theta,
-                        xi: *xi,
-                        rho: *rho,
-                    },
-                    (None, vol) => Model::Gbm {
-                        vol: vol.unwrap_or(0.0),
-                    },
+                    (Some(HestonSpec { v0, kappa, theta, xi, rho }), _) => {
+                        Model::Heston { v0: *v0, kappa: *kappa, theta: *theta, xi: *xi, rho: *rho }
+                    }
+                    (None, vol) => Model::Gbm { vol: vol.unwrap_or(0.0) },
                 },
             })
             .collect();
         let correlation = match &m.correlation {
             Some(rows) => rows.iter().flatten().copied().collect(),
-            None => (0..n * n)
-                .map(|i| if i / n == i % n { 1.0 } else { 0.0 })
-                .collect(),
+            None => (0..n * n).map(|i| if i / n == i % n { 1.0 } else { 0.0 }).collect(),
         };
-        Market {
-            rate: m.rate,
-            assets,
-            correlation,
-        }
+        Market { rate: m.rate, assets, correlation }
     }
 
     pub fn index_of(&self, id: &str) -> Option<usize> {
@@ -118,10 +77,8 @@ impl Market {
     /// Cholesky factor (row-major, lower) of the correlation of `assets`.
     pub fn cholesky(&self, assets: &[usize]) -> Vec<f64> {
         let n = self.assets.len();
-        let sub: Vec<f64> = assets
-            .iter()
-            .flat_map(|&i| assets.iter().map(move |&j| self.correlation[i * n + j]))
-            .collect();
+        let sub: Vec<f64> =
+            assets.iter().flat_map(|&i| assets.iter().map(move |&j| self.correlation[i * n + j])).collect();
         cholesky_psd(&sub, assets.len())
     }
 }
@@ -160,13 +117,7 @@ mod tests {
     use super::*;
 
     fn reconstruct(l: &[f64], n: usize) -> Vec<f64> {
-        (0..n * n)
-            .map(|ij| {
-                (0..n)
-                    .map(|k| l[(ij / n) * n + k] * l[(ij % n) * n + k])
-                    .sum()
-            })
-            .collect()
+        (0..n * n).map(|ij| (0..n).map(|k| l[(ij / n) * n + k] * l[(ij % n) * n + k]).sum()).collect()
     }
 
     #[test]

@@ -7,16 +7,7 @@ pub enum Dynamics {
     Gbm { drift_dt: f64, vol_sqrt_dt: f64 },
     /// Heston, full-truncation Euler on (x = ln S, v):
     /// x += carry_dt − ½ v⁺ dt + √(v⁺ dt) w;  v += κ dt (θ − v⁺) + ξ √(v⁺ dt) (ρ w + ρ̄ z).
-    Heston {
-        v0: f64,
-        carry_dt: f64,
-        dt: f64,
-        kappa_dt: f64,
-        theta: f64,
-        xi: f64,
-        rho: f64,
-        rho_bar: f64,
-    },
+    Heston { v0: f64, carry_dt: f64, dt: f64, kappa_dt: f64, theta: f64, xi: f64, rho: f64, rho_bar: f64 },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -109,12 +100,9 @@ impl TradePlan {
 
     /// Number of Heston assets (each draws one extra normal per step).
     pub fn n_heston(&self) -> usize {
-        self.states.first().map_or(0, |st| {
-            st.assets
-                .iter()
-                .filter(|a| matches!(a.dynamics, Dynamics::Heston { .. }))
-                .count()
-        })
+        self.states
+            .first()
+            .map_or(0, |st| st.assets.iter().filter(|a| matches!(a.dynamics, Dynamics::Heston { .. })).count())
     }
 
     /// Normals drawn per time step.

@@ -52,12 +52,7 @@ pub struct ScenarioBlock {
 impl RiskJob {
     /// Builds the risk job of a validated spec. `historical` holds the parsed
     /// scenario file when the spec asks for historical scenarios.
-    pub fn new(
-        spec: &JobSpec,
-        risk: &RiskSpec,
-        historical: Option<Vec<Scenario>>,
-        isa: Isa,
-    ) -> RiskJob {
+    pub fn new(spec: &JobSpec, risk: &RiskSpec, historical: Option<Vec<Scenario>>, isa: Isa) -> RiskJob {
         let market = Market::from_spec(spec);
         let horizon = risk.horizon_days / TRADING_DAYS_PER_YEAR;
         let source = match (&risk.scenarios, historical) {
@@ -66,11 +61,7 @@ impl RiskJob {
             (ScenarioSpec::MonteCarlo(mc), _) => ScenarioSource::MonteCarlo(MonteCarloScenarios {
                 count: mc.count,
                 vol_of_vol: mc.vol_of_vol,
-                drift: market
-                    .assets
-                    .iter()
-                    .map(|a| mc.drift.get(&a.id).copied().unwrap_or(0.0))
-                    .collect(),
+                drift: market.assets.iter().map(|a| mc.drift.get(&a.id).copied().unwrap_or(0.0)).collect(),
             }),
         };
         let cal = spec.analysis.calibration_paths;
@@ -82,12 +73,7 @@ impl RiskJob {
                 let today = method_now.value(&market, risk.inner_paths, spec.seed, isa);
                 // At the horizon the trade is `horizon` older.
                 let method = Method::choose(&aged(t, horizon), &market, cal, spec.seed, isa);
-                RiskTrade {
-                    id: t.id.clone(),
-                    quantity: t.quantity,
-                    method,
-                    today,
-                }
+                RiskTrade { id: t.id.clone(), quantity: t.quantity, method, today }
             })
             .collect();
         let all: Vec<usize> = (0..market.assets.len()).collect();
@@ -118,9 +104,7 @@ impl RiskJob {
 
     fn scenario(&self, k: u64) -> Scenario {
         match &self.source {
-            ScenarioSource::MonteCarlo(mc) => {
-                mc.scenario(&self.market, &self.chol, self.horizon, self.seed, k)
-            }
+            ScenarioSource::MonteCarlo(mc) => mc.scenario(&self.market, &self.chol, self.horizon, self.seed, k),
             ScenarioSource::Historical(s) => s[k as usize].clone(),
         }
     }
@@ -133,9 +117,7 @@ impl RiskJob {
         for k in first..last {
             let market = self.scenario(k).apply(&self.market);
             for (t, trade) in self.trades.iter().enumerate() {
-                let value = trade
-                    .method
-                    .value(&market, self.inner_paths, self.seed, isa);
+                let value = trade.method.value(&market, self.inner_paths, self.seed, isa);
                 pnl[t].push(trade.quantity * (value - trade.today));
             }
         }
@@ -152,10 +134,7 @@ pub fn run_risk(job: &RiskJob, isa: Isa, mut on_progress: impl FnMut(u64, u64)) 
     let mut start = 0;
     while start < total {
         let end = (start + window).min(total);
-        let blocks: Vec<ScenarioBlock> = (start..end)
-            .into_par_iter()
-            .map(|b| job.block(b, isa))
-            .collect();
+        let blocks: Vec<ScenarioBlock> = (start..end).into_par_iter().map(|b| job.block(b, isa)).collect();
         for block in blocks {
             for (all, part) in pnl.iter_mut().zip(block.pnl) {
                 all.extend(part);

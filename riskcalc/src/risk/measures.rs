@@ -54,9 +54,7 @@ impl RiskReport {
     pub fn new(job: &RiskJob, pnl: &[Vec<f64>]) -> RiskReport {
         let n = pnl.first().map_or(0, Vec::len);
         // Portfolio P&L summed in trade order.
-        let portfolio: Vec<f64> = (0..n)
-            .map(|k| pnl.iter().fold(0.0, |acc, t| acc + t[k]))
-            .collect();
+        let portfolio: Vec<f64> = (0..n).map(|k| pnl.iter().fold(0.0, |acc, t| acc + t[k])).collect();
         // Sort by (P&L, scenario index): deterministic even with ties.
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by(|&a, &b| portfolio[a].total_cmp(&portfolio[b]).then(a.cmp(&b)));
@@ -78,8 +76,7 @@ impl RiskReport {
                 let mut var_contributions = BTreeMap::new();
                 for (t, trade) in job.trades.iter().enumerate() {
                     es_contributions.insert(trade.id.clone(), mean_loss(&|k| pnl[t][k]));
-                    var_contributions
-                        .insert(trade.id.clone(), var_scenario.map_or(0.0, |k| -pnl[t][k]));
+                    var_contributions.insert(trade.id.clone(), var_scenario.map_or(0.0, |k| -pnl[t][k]));
                 }
                 RiskLevel {
                     confidence,
@@ -92,26 +89,11 @@ impl RiskReport {
             })
             .collect();
         let sorted: Vec<f64> = order.iter().map(|&k| portfolio[k]).collect();
-        let mean = if n == 0 {
-            0.0
-        } else {
-            portfolio.iter().sum::<f64>() / n as f64
-        };
-        let var = if n < 2 {
-            0.0
-        } else {
-            portfolio.iter().map(|p| (p - mean).powi(2)).sum::<f64>() / (n - 1) as f64
-        };
-        let quantile = |q: f64| {
-            sorted
-                .get(((q * n as f64).ceil() as usize).clamp(1, n.max(1)) - 1)
-                .copied()
-                .unwrap_or(0.0)
-        };
-        let quantiles = [0.01, 0.05, 0.5, 0.95, 0.99]
-            .iter()
-            .map(|&q| (format!("{q}"), quantile(q)))
-            .collect();
+        let mean = if n == 0 { 0.0 } else { portfolio.iter().sum::<f64>() / n as f64 };
+        let var = if n < 2 { 0.0 } else { portfolio.iter().map(|p| (p - mean).powi(2)).sum::<f64>() / (n - 1) as f64 };
+        let quantile =
+            |q: f64| sorted.get(((q * n as f64).ceil() as usize).clamp(1, n.max(1)) - 1).copied().unwrap_or(0.0);
+        let quantiles = [0.01, 0.05, 0.5, 0.95, 0.99].iter().map(|&q| (format!("{q}"), quantile(q))).collect();
         RiskReport {
             horizon_days: job.horizon_days,
             scenarios: n as u64,
@@ -127,11 +109,7 @@ impl RiskReport {
                 quantiles,
             },
             levels,
-            base_values: job
-                .trades
-                .iter()
-                .map(|t| (t.id.clone(), t.quantity * t.today))
-                .collect(),
+            base_values: job.trades.iter().map(|t| (t.id.clone(), t.quantity * t.today)).collect(),
         }
     }
 }

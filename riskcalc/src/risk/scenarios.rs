@@ -39,19 +39,10 @@ impl MonteCarloScenarios {
     /// Scenario `k`: correlated lognormal spots and independent lognormal
     /// volatility shocks, each keyed by (seed, scenario stream, k, dimension)
     /// so any scenario is computed on its own.
-    pub fn scenario(
-        &self,
-        market: &Market,
-        chol: &[f64],
-        horizon: f64,
-        seed: u64,
-        k: u64,
-    ) -> Scenario {
+    pub fn scenario(&self, market: &Market, chol: &[f64], horizon: f64, seed: u64, k: u64) -> Scenario {
         let n = market.assets.len();
         let stream = StreamId::derive(Purpose::Scenarios, "market").0;
-        let z: Vec<f64> = (0..n)
-            .map(|a| normal_at(seed, stream, k, a as u32))
-            .collect();
+        let z: Vec<f64> = (0..n).map(|a| normal_at(seed, stream, k, a as u32)).collect();
         let sqrt_h = horizon.sqrt();
         let mut spots = Vec::with_capacity(n);
         let mut vols = Vec::with_capacity(n);
@@ -86,10 +77,7 @@ pub struct HistoricalError {
 }
 
 fn err(location: impl Into<String>, reason: impl Into<String>) -> HistoricalError {
-    HistoricalError {
-        location: location.into(),
-        reason: reason.into(),
-    }
+    HistoricalError { location: location.into(), reason: reason.into() }
 }
 
 /// Parses a CSV of horizon returns (header: underlying ids; one row per
@@ -101,13 +89,8 @@ pub fn historical_scenarios(
     needed: &[usize],
     return_type: ReturnType,
 ) -> Result<Vec<Scenario>, HistoricalError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(csv_text.as_bytes());
-    let header = reader
-        .headers()
-        .map_err(|e| err("header", e.to_string()))?
-        .clone();
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(csv_text.as_bytes());
+    let header = reader.headers().map_err(|e| err("header", e.to_string()))?.clone();
     let mut columns = vec![None; market.assets.len()];
     for (c, name) in header.iter().enumerate() {
         match market.index_of(name) {
@@ -117,22 +100,13 @@ pub fn historical_scenarios(
             Some(a) => columns[a] = Some(c),
             None => {
                 let known: Vec<&str> = market.assets.iter().map(|a| a.id.as_str()).collect();
-                return Err(err(
-                    "header",
-                    format!("unknown underlying `{name}`; known: {}", known.join(", ")),
-                ));
+                return Err(err("header", format!("unknown underlying `{name}`; known: {}", known.join(", "))));
             }
         }
     }
     for &a in needed {
         if columns[a].is_none() {
-            return Err(err(
-                "header",
-                format!(
-                    "no column for `{}`, which the portfolio holds",
-                    market.assets[a].id
-                ),
-            ));
+            return Err(err("header", format!("no column for `{}`, which the portfolio holds", market.assets[a].id)));
         }
     }
     let mut scenarios = Vec::new();
@@ -146,17 +120,12 @@ pub fn historical_scenarios(
                 continue;
             };
             let cell = record.get(c).unwrap_or("");
-            let r: f64 = cell.parse().map_err(|_| {
-                err(
-                    format!("line {line}, column {}", asset.id),
-                    format!("`{cell}` is not a number"),
-                )
-            })?;
+            let r: f64 = cell
+                .parse()
+                .map_err(|_| err(format!("line {line}, column {}", asset.id), format!("`{cell}` is not a number")))?;
             let spot = match return_type {
                 ReturnType::Log if r.is_finite() && r.abs() <= 5.0 => asset.spot * exp_f64(r),
-                ReturnType::Simple if r.is_finite() && r > -1.0 && r <= 100.0 => {
-                    asset.spot * (1.0 + r)
-                }
+                ReturnType::Simple if r.is_finite() && r > -1.0 && r <= 100.0 => asset.spot * (1.0 + r),
                 _ => {
                     return Err(err(
                         format!("line {line}, column {}", asset.id),
@@ -173,10 +142,7 @@ pub fn historical_scenarios(
         return Err(err("file", "no scenario rows after the header"));
     }
     if scenarios.len() > crate::spec::limits::MAX_SCENARIOS as usize {
-        return Err(err(
-            "file",
-            format!("more than {} scenarios", crate::spec::limits::MAX_SCENARIOS),
-        ));
+        return Err(err("file", format!("more than {} scenarios", crate::spec::limits::MAX_SCENARIOS)));
     }
     Ok(scenarios)
 }

@@ -62,25 +62,14 @@ pub struct PhiloxStream {
 
 impl PhiloxStream {
     pub fn new(seed: u64, stream: [u32; 2]) -> Self {
-        PhiloxStream {
-            keys: RoundKeys::from_seed(seed),
-            high: stream,
-            index: 0,
-            buf: [0; 4],
-            used: 4,
-        }
+        PhiloxStream { keys: RoundKeys::from_seed(seed), high: stream, index: 0, buf: [0; 4], used: 4 }
     }
 }
 
 impl rand_core::RngCore for PhiloxStream {
     fn next_u32(&mut self) -> u32 {
         if self.used == 4 {
-            let ctr = [
-                self.index as u32,
-                (self.index >> 32) as u32,
-                self.high[0],
-                self.high[1],
-            ];
+            let ctr = [self.index as u32, (self.index >> 32) as u32, self.high[0], self.high[1]];
             self.buf = philox4x32(ctr, &self.keys);
             self.index = self.index.wrapping_add(1);
             self.used = 0;
@@ -105,16 +94,8 @@ mod tests {
 
     /// Random123 `tests/kat_vectors`, "philox4x32 10" lines: counter, key, output.
     pub(crate) const KAT: [([u32; 4], [u32; 2], [u32; 4]); 3] = [
-        (
-            [0, 0, 0, 0],
-            [0, 0],
-            [0x6627_e8d5, 0xe169_c58d, 0xbc57_ac4c, 0x9b00_dbd8],
-        ),
-        (
-            [0xffff_ffff; 4],
-            [0xffff_ffff; 2],
-            [0x408f_276d, 0x41c8_3b0e, 0xa20b_c7c6, 0x6d54_51fd],
-        ),
+        ([0, 0, 0, 0], [0, 0], [0x6627_e8d5, 0xe169_c58d, 0xbc57_ac4c, 0x9b00_dbd8]),
+        ([0xffff_ffff; 4], [0xffff_ffff; 2], [0x408f_276d, 0x41c8_3b0e, 0xa20b_c7c6, 0x6d54_51fd]),
         (
             [0x243f_6a88, 0x85a3_08d3, 0x1319_8a2e, 0x0370_7344],
             [0xa409_3822, 0x299f_31d0],

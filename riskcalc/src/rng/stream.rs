@@ -35,17 +35,8 @@ mod tests {
     #[test]
     fn stream_ids_are_stable_and_separate_purposes() {
         // Golden values: changing the derivation changes every published result.
-        assert_eq!(
-            StreamId::derive(Purpose::Pricing, "call-1"),
-            StreamId::derive(Purpose::Pricing, "call-1")
-        );
-        assert_ne!(
-            StreamId::derive(Purpose::Pricing, "t"),
-            StreamId::derive(Purpose::Calibration, "t")
-        );
-        assert_ne!(
-            StreamId::derive(Purpose::Pricing, "a"),
-            StreamId::derive(Purpose::Pricing, "b")
-        );
+        assert_eq!(StreamId::derive(Purpose::Pricing, "call-1"), StreamId::derive(Purpose::Pricing, "call-1"));
+        assert_ne!(StreamId::derive(Purpose::Pricing, "t"), StreamId::derive(Purpose::Calibration, "t"));
+        assert_ne!(StreamId::derive(Purpose::Pricing, "a"), StreamId::derive(Purpose::Pricing, "b"));
     }
 }

@@ -20,10 +20,7 @@ pub struct FieldError {
 impl FieldError {
     /// A new error at `path`.
     pub fn new(path: impl Into<String>, reason: impl Into<String>) -> Self {
-        FieldError {
-            path: path.into(),
-            reason: reason.into(),
-        }
+        FieldError { path: path.into(), reason: reason.into() }
     }
 }
 
@@ -42,11 +39,7 @@ impl std::error::Error for FieldError {}
 pub struct SpecErrors(pub Vec<FieldError>);
 
 fn display_lines(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(FieldError::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
+    errors.iter().map(FieldError::to_string).collect::<Vec<_>>().join("\n")
 }
 
 impl SpecErrors {

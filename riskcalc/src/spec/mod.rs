@@ -26,8 +26,7 @@ pub use error::{FieldError, ROOT_PATH, SpecErrors};
 pub use parse::{parse_json, parse_named, parse_yaml};
 pub use schema::json_schema;
 pub use types::{
-    AmericanSpec, AnalysisSpec, AsianSpec, Average, BarrierDirection, BarrierSpec, BasketSpec,
-    BermudanSpec, BumpSpec, DigitalSpec, EuropeanSpec, Greek, HestonSpec, HistoricalScenarios,
-    InstrumentSpec, JobSpec, Knock, MarketSpec, MonteCarloScenarios, OptionKind, ReturnType,
-    RiskSpec, ScenarioSpec, StockSpec, TradeSpec, UnderlyingSpec,
+    AmericanSpec, AnalysisSpec, AsianSpec, Average, BarrierDirection, BarrierSpec, BasketSpec, BermudanSpec, BumpSpec,
+    DigitalSpec, EuropeanSpec, Greek, HestonSpec, HistoricalScenarios, InstrumentSpec, JobSpec, Knock, MarketSpec,
+    MonteCarloScenarios, OptionKind, ReturnType, RiskSpec, ScenarioSpec, StockSpec, TradeSpec, UnderlyingSpec,
 };

@@ -41,8 +41,7 @@ pub fn parse_json(text: &str) -> Result<JobSpec, SpecErrors> {
         let path = e.path().to_string();
         SpecErrors(vec![to_field_error(&path, &e.into_inner().to_string())])
     })?;
-    de.end()
-        .map_err(|e| SpecErrors::single(ROOT_PATH, format!("trailing characters: {e}")))?;
+    de.end().map_err(|e| SpecErrors::single(ROOT_PATH, format!("trailing characters: {e}")))?;
     spec.validate()?;
     Ok(spec)
 }
@@ -51,14 +50,8 @@ pub fn parse_json(text: &str) -> Result<JobSpec, SpecErrors> {
 /// case) and YAML otherwise. Reading the file is the caller's job: riskcalc
 /// does no I/O.
 pub fn parse_named(name: &str, text: &str) -> Result<JobSpec, SpecErrors> {
-    let is_json = Path::new(name)
-        .extension()
-        .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
-    if is_json {
-        parse_json(text)
-    } else {
-        parse_yaml(text)
-    }
+    let is_json = Path::new(name).extension().is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
+    if is_json { parse_json(text) } else { parse_yaml(text) }
 }
 
 /// Refuses input with no content (nothing but whitespace, comments and
@@ -104,10 +97,7 @@ fn to_field_error(path: &str, message: &str) -> FieldError {
     // Point `missing field` / `unknown field` errors at the field itself
     // (serde_path_to_error already includes an unknown field's name).
     for prefix in ["missing field `", "unknown field `"] {
-        if let Some(field) = msg
-            .strip_prefix(prefix)
-            .and_then(|rest| rest.find('`').map(|end| &rest[..end]))
-        {
+        if let Some(field) = msg.strip_prefix(prefix).and_then(|rest| rest.find('`').map(|end| &rest[..end])) {
             let named = path == field || path.ends_with(&format!(".{field}"));
             if prefix.starts_with("missing") || !named {
                 let field = field.to_string();
@@ -127,10 +117,7 @@ fn split_inner(msg: &str) -> Option<(String, String)> {
     let open = msg.find(INNER_OPEN)?;
     let after = &msg[open + INNER_OPEN.len()..];
     let close = after.find(INNER_CLOSE)?;
-    Some((
-        after[..close].to_string(),
-        after[close + INNER_CLOSE.len()..].to_string(),
-    ))
+    Some((after[..close].to_string(), after[close + INNER_CLOSE.len()..].to_string()))
 }
 
 fn join_path(path: &mut String, segment: &str) {
@@ -165,17 +152,15 @@ where
     T: DeserializeOwned,
     E: de::Error,
 {
-    serde_path_to_error::deserialize(value)
-        .map(wrap)
-        .map_err(|e| {
-            let inner = e.path().to_string();
-            let msg = e.into_inner().to_string();
-            if inner == "." || inner.is_empty() {
-                E::custom(msg)
-            } else {
-                E::custom(format!("{INNER_OPEN}{inner}{INNER_CLOSE}{msg}"))
-            }
-        })
+    serde_path_to_error::deserialize(value).map(wrap).map_err(|e| {
+        let inner = e.path().to_string();
+        let msg = e.into_inner().to_string();
+        if inner == "." || inner.is_empty() {
+            E::custom(msg)
+        } else {
+            E::custom(format!("{INNER_OPEN}{inner}{INNER_CLOSE}{msg}"))
+        }
+    })
 }
 
 impl<'de> Deserialize<'de> for InstrumentSpec {
@@ -217,10 +202,9 @@ impl<'de> Deserialize<'de> for InstrumentSpec {
             "basket" => payload(rest, InstrumentSpec::Basket),
             "american" => payload(rest, InstrumentSpec::American),
             "bermudan" => payload(rest, InstrumentSpec::Bermudan),
-            other => Err(de::Error::custom(format!(
-                "unknown instrument type `{other}`; valid types are: {}",
-                type_list()
-            ))),
+            other => {
+                Err(de::Error::custom(format!("unknown instrument type `{other}`; valid types are: {}", type_list())))
+            }
         }
     }
 }

@@ -9,7 +9,6 @@ use super::types::JobSpec;
 /// cross-field rules are enforced by [`JobSpec::validate`].
 pub fn json_schema() -> serde_json::Value {
     let schema = schemars::schema_for!(JobSpec);
-    serde_json::to_value(schema).unwrap_or_else(
-        |e| serde_json::json!({ "error": format!("cannot serialize the job schema: {e}") }),
-    )
+    serde_json::to_value(schema)
+        .unwrap_or_else(|e| serde_json::json!({ "error": format!("cannot serialize the job schema: {e}") }))
 }

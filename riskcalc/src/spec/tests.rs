@@ -49,11 +49,7 @@ const RETURNS_CSV: &str = include_str!("../../../examples/returns.csv");
 
 /// BASE with `from` replaced by `to` (which must occur exactly once).
 fn base_with(from: &str, to: &str) -> String {
-    assert_eq!(
-        BASE.matches(from).count(),
-        1,
-        "`{from}` must occur once in BASE"
-    );
+    assert_eq!(BASE.matches(from).count(), 1, "`{from}` must occur once in BASE");
     BASE.replace(from, to)
 }
 
@@ -72,13 +68,8 @@ fn rejected(yaml: &str) -> SpecErrors {
 /// one of `needles`.
 #[track_caller]
 fn assert_has(errors: &SpecErrors, path: &str, needles: &[&str]) {
-    let found = errors
-        .iter()
-        .any(|e| e.path == path && needles.iter().all(|n| e.reason.contains(n)));
-    assert!(
-        found,
-        "no error at `{path}` containing {needles:?}; got:\n{errors}"
-    );
+    let found = errors.iter().any(|e| e.path == path && needles.iter().all(|n| e.reason.contains(n)));
+    assert!(found, "no error at `{path}` containing {needles:?}; got:\n{errors}");
 }
 
 #[test]
@@ -98,11 +89,7 @@ fn base_is_valid() {
 #[test]
 fn negative_vol() {
     let e = rejected(&base_with("vol: 0.2", "vol: -0.2"));
-    assert_has(
-        &e,
-        "market.underlyings[0].vol",
-        &["volatility", "-0.2", "(0, 5]"],
-    );
+    assert_has(&e, "market.underlyings[0].vol", &["volatility", "-0.2", "(0, 5]"]);
 }
 
 #[test]
@@ -114,11 +101,7 @@ fn vol_above_five() {
 #[test]
 fn zero_and_negative_maturity() {
     let e = rejected(&base_with("maturity: 1.0", "maturity: 0"));
-    assert_has(
-        &e,
-        "portfolio[0].instrument.maturity",
-        &["maturity", "got 0", "(0, 100]"],
-    );
+    assert_has(&e, "portfolio[0].instrument.maturity", &["maturity", "got 0", "(0, 100]"]);
     let e = rejected(&base_with("maturity: 1.0", "maturity: -1"));
     assert_has(&e, "portfolio[0].instrument.maturity", &["got -1"]);
     let e = rejected(&base_with("maturity: 1.0", "maturity: 150"));
@@ -132,31 +115,20 @@ fn unknown_instrument_type_lists_valid_types() {
     assert_has(
         &e,
         "portfolio[0].instrument",
-        &[
-            "unknown instrument type `eurpean`",
-            "stock, european, digital, asian, barrier, basket, american, bermudan",
-        ],
+        &["unknown instrument type `eurpean`", "stock, european, digital, asian, barrier, basket, american, bermudan"],
     );
 }
 
 #[test]
 fn missing_instrument_type() {
     let e = rejected(&base_with("      type: european\n", ""));
-    assert_has(
-        &e,
-        "portfolio[0].instrument.type",
-        &["missing field `type`", "european"],
-    );
+    assert_has(&e, "portfolio[0].instrument.type", &["missing field `type`", "european"]);
 }
 
 #[test]
 fn too_many_paths() {
     let e = rejected(&base_with("paths: 10000", "paths: 1000000000000000"));
-    assert_has(
-        &e,
-        "analysis.paths",
-        &["1000000000000000", "limit of 1000000000000 (10^12)"],
-    );
+    assert_has(&e, "analysis.paths", &["1000000000000000", "limit of 1000000000000 (10^12)"]);
     assert_eq!(e.len(), 1, "no extra work-guard error: {e}");
 }
 
@@ -169,11 +141,7 @@ fn zero_paths() {
 #[test]
 fn duplicate_trade_ids() {
     let e = rejected(&base_with("id: t1", "id: t0"));
-    assert_has(
-        &e,
-        "portfolio[1].id",
-        &["duplicate trade id `t0` (first used by portfolio[0])"],
-    );
+    assert_has(&e, "portfolio[1].id", &["duplicate trade id `t0` (first used by portfolio[0])"]);
 }
 
 #[test]
@@ -217,11 +185,7 @@ fn non_psd_correlation() {
     );
     let e = rejected(&yaml);
     assert_eq!(e.len(), 1, "{e}");
-    assert_has(
-        &e,
-        "market.correlation",
-        &["not positive semi-definite", "smallest eigenvalue is -0.8,"],
-    );
+    assert_has(&e, "market.correlation", &["not positive semi-definite", "smallest eigenvalue is -0.8,"]);
 }
 
 #[test]
@@ -240,83 +204,44 @@ fn correlation_diagonal_must_be_one() {
 #[test]
 fn correlation_wrong_size() {
     let e = rejected(&with_correlation("[[1]]"));
-    assert_has(
-        &e,
-        "market.correlation",
-        &["expected 2x2 (one row per underlying), got 1 rows"],
-    );
+    assert_has(&e, "market.correlation", &["expected 2x2 (one row per underlying), got 1 rows"]);
     let e = rejected(&with_correlation("[[1, 0.5], [0.5]]"));
-    assert_has(
-        &e,
-        "market.correlation[1]",
-        &["expected 2 entries", "got 1"],
-    );
+    assert_has(&e, "market.correlation[1]", &["expected 2 entries", "got 1"]);
 }
 
 #[test]
 fn correlation_asymmetric() {
     let e = rejected(&with_correlation("[[1, 0.5], [0.4, 1]]"));
-    assert_has(
-        &e,
-        "market.correlation[1][0]",
-        &["symmetric", "[1][0] is 0.4 but [0][1] is 0.5"],
-    );
+    assert_has(&e, "market.correlation[1][0]", &["symmetric", "[1][0] is 0.4 but [0][1] is 0.5"]);
 }
 
 #[test]
 fn unknown_underlying() {
     let e = rejected(&base_with("underlying: SPX", "underlying: FOO"));
-    assert_has(
-        &e,
-        "portfolio[0].instrument.underlying",
-        &["unknown underlying `FOO`; known: SPX, SX5E"],
-    );
+    assert_has(&e, "portfolio[0].instrument.underlying", &["unknown underlying `FOO`; known: SPX, SX5E"]);
 }
 
 #[test]
 fn steps_not_multiple_of_fixings() {
     let e = rejected(&base_with("steps: 24", "steps: 25"));
-    assert_has(
-        &e,
-        "portfolio[1].instrument.steps",
-        &["25 steps is not a multiple of fixings (12)", "e.g. 36"],
-    );
+    assert_has(&e, "portfolio[1].instrument.steps", &["25 steps is not a multiple of fixings (12)", "e.g. 36"]);
 }
 
 #[test]
 fn zero_fixings_and_steps() {
     let e = rejected(&base_with("fixings: 12", "fixings: 0"));
-    assert_has(
-        &e,
-        "portfolio[1].instrument.fixings",
-        &["at least 1", "got 0"],
-    );
+    assert_has(&e, "portfolio[1].instrument.fixings", &["at least 1", "got 0"]);
     let e = rejected(&base_with("steps: 24", "steps: 0"));
-    assert_has(
-        &e,
-        "portfolio[1].instrument.steps",
-        &["at least 1", "got 0"],
-    );
+    assert_has(&e, "portfolio[1].instrument.steps", &["at least 1", "got 0"]);
     let e = rejected(&base_with("steps: 24", "steps: 100001"));
-    assert_has(
-        &e,
-        "portfolio[1].instrument.steps",
-        &["at most 100000", "100001"],
-    );
+    assert_has(&e, "portfolio[1].instrument.steps", &["at most 100000", "100001"]);
 }
 
 #[test]
 fn unknown_field_is_named() {
     let e = rejected(&base_with("strike: 100.0", "strik: 100.0"));
-    assert_has(
-        &e,
-        "portfolio[0].instrument.strik",
-        &["unknown field `strik`", "`strike`"],
-    );
-    let e = rejected(&base_with(
-        "  paths: 10000",
-        "  paths: 10000\n  greek: [delta]",
-    ));
+    assert_has(&e, "portfolio[0].instrument.strik", &["unknown field `strik`", "`strike`"]);
+    let e = rejected(&base_with("  paths: 10000", "  paths: 10000\n  greek: [delta]"));
     assert_has(&e, "analysis.greek", &["unknown field `greek`", "`greeks`"]);
     let e = rejected(&base_with("seed: 1", "seed: 1\nseeed: 2"));
     assert_has(&e, "seeed", &["unknown field `seeed`"]);
@@ -326,17 +251,9 @@ fn unknown_field_is_named() {
 fn wrong_type_names_path() {
     let e = rejected(&base_with("strike: 50.0", "strike: fifty"));
     assert_eq!(e.len(), 1);
-    assert_has(
-        &e,
-        "portfolio[1].instrument.strike",
-        &["invalid type: string \"fifty\", expected f64"],
-    );
+    assert_has(&e, "portfolio[1].instrument.strike", &["invalid type: string \"fifty\", expected f64"]);
     let e = rejected(&base_with("rate: 0.03", "rate: three"));
-    assert_has(
-        &e,
-        "market.rate",
-        &["invalid type", "expected f64", "line 4"],
-    );
+    assert_has(&e, "market.rate", &["invalid type", "expected f64", "line 4"]);
     let e = rejected(&base_with("paths: 10000", "paths: -5"));
     assert_has(&e, "analysis.paths", &["-5"]);
 }
@@ -344,11 +261,7 @@ fn wrong_type_names_path() {
 #[test]
 fn missing_field_points_at_field() {
     let e = rejected(&base_with("      maturity: 1.0\n", ""));
-    assert_has(
-        &e,
-        "portfolio[0].instrument.maturity",
-        &["missing field `maturity`"],
-    );
+    assert_has(&e, "portfolio[0].instrument.maturity", &["missing field `maturity`"]);
     let e = rejected(&base_with("seed: 1\n", ""));
     assert_has(&e, "seed", &["missing field `seed`"]);
 }
@@ -356,11 +269,7 @@ fn missing_field_points_at_field() {
 #[test]
 fn unknown_enum_value() {
     let e = rejected(&base_with("option: call", "option: cal"));
-    assert_has(
-        &e,
-        "portfolio[0].instrument.option",
-        &["unknown variant `cal`", "`call`", "`put`"],
-    );
+    assert_has(&e, "portfolio[0].instrument.option", &["unknown variant `cal`", "`call`", "`put`"]);
 }
 
 #[test]
@@ -411,20 +320,13 @@ fn multiple_errors_all_reported() {
     // Display: one `path: reason` line per error.
     let text = e.to_string();
     assert_eq!(text.lines().count(), 5);
-    assert!(
-        text.lines()
-            .any(|l| l.starts_with("portfolio[1].id: duplicate trade id"))
-    );
+    assert!(text.lines().any(|l| l.starts_with("portfolio[1].id: duplicate trade id")));
 }
 
 #[test]
 fn vol_and_heston_exclusive() {
     let e = rejected(&base_with("      vol: 0.2\n", ""));
-    assert_has(
-        &e,
-        "market.underlyings[0]",
-        &["exactly one of `vol`", "neither"],
-    );
+    assert_has(&e, "market.underlyings[0]", &["exactly one of `vol`", "neither"]);
     let e = rejected(&base_with(
         "vol: 0.2",
         "vol: 0.2\n      heston: {v0: 0.04, kappa: 1, theta: 0.04, xi: 0.5, rho: -0.7}",
@@ -434,16 +336,9 @@ fn vol_and_heston_exclusive() {
 
 #[test]
 fn heston_ranges() {
-    let e = rejected(&base_with(
-        "vol: 0.2",
-        "heston: {v0: -0.04, kappa: 0, theta: -1, xi: -0.5, rho: -1.5}",
-    ));
+    let e = rejected(&base_with("vol: 0.2", "heston: {v0: -0.04, kappa: 0, theta: -1, xi: -0.5, rho: -1.5}"));
     for field in ["v0", "kappa", "theta", "xi", "rho"] {
-        assert_has(
-            &e,
-            &format!("market.underlyings[0].heston.{field}"),
-            &["must be"],
-        );
+        assert_has(&e, &format!("market.underlyings[0].heston.{field}"), &["must be"]);
     }
     assert_eq!(e.len(), 5, "{e}");
 }
@@ -452,16 +347,9 @@ fn heston_ranges() {
 fn market_ranges() {
     let e = rejected(&base_with("rate: 0.03", "rate: 3"));
     assert_has(&e, "market.rate", &["[-1, 1]", "got 3"]);
-    let e = rejected(&base_with(
-        "spot: 100.0",
-        "spot: 0\n      dividend_yield: 2",
-    ));
+    let e = rejected(&base_with("spot: 100.0", "spot: 0\n      dividend_yield: 2"));
     assert_has(&e, "market.underlyings[0].spot", &["> 0", "got 0"]);
-    assert_has(
-        &e,
-        "market.underlyings[0].dividend_yield",
-        &["[-1, 1]", "got 2"],
-    );
+    assert_has(&e, "market.underlyings[0].dividend_yield", &["[-1, 1]", "got 2"]);
 }
 
 #[test]
@@ -493,17 +381,8 @@ analysis:
 #[test]
 fn all_instrument_types_and_helpers() {
     let spec = parse_yaml(ALL_TYPES).unwrap();
-    let kinds: Vec<_> = spec
-        .portfolio
-        .iter()
-        .map(|t| t.instrument.kind_name())
-        .collect();
-    assert_eq!(
-        kinds,
-        [
-            "stock", "digital", "barrier", "basket", "american", "bermudan"
-        ]
-    );
+    let kinds: Vec<_> = spec.portfolio.iter().map(|t| t.instrument.kind_name()).collect();
+    assert_eq!(kinds, ["stock", "digital", "barrier", "basket", "american", "bermudan"]);
     let p = &spec.portfolio;
     assert_eq!(p[0].instrument.maturity(), None);
     assert_eq!(p[0].instrument.option(), None);
@@ -534,71 +413,34 @@ fn all_instrument_types_and_helpers() {
 #[test]
 fn instrument_specific_rules() {
     let yaml = ALL_TYPES
-        .replace(
-            "maturity: 1}}\n  - id: b",
-            "maturity: 1, cash: 0}}\n  - id: b",
-        )
+        .replace("maturity: 1}}\n  - id: b", "maturity: 1, cash: 0}}\n  - id: b")
         .replace("barrier: 12", "barrier: -12")
         .replace("steps: 20", "steps: 15")
-        .replace(
-            "underlyings: [A, B], weights: [1, 0.5]",
-            "underlyings: [A, A, C], weights: [1, -2]",
-        )
+        .replace("underlyings: [A, B], weights: [1, 0.5]", "underlyings: [A, A, C], weights: [1, -2]")
         .replace("exercise_dates: 4", "exercise_dates: 0");
     let e = rejected(&yaml);
     assert_has(&e, "portfolio[1].instrument.cash", &["> 0", "got 0"]);
     assert_has(&e, "portfolio[2].instrument.barrier", &["> 0", "-12"]);
-    assert_has(
-        &e,
-        "portfolio[2].instrument.steps",
-        &["not a multiple of monitoring (10)"],
-    );
-    assert_has(
-        &e,
-        "portfolio[3].instrument.underlyings[1]",
-        &["duplicate underlying `A`"],
-    );
-    assert_has(
-        &e,
-        "portfolio[3].instrument.underlyings[2]",
-        &["unknown underlying `C`"],
-    );
-    assert_has(
-        &e,
-        "portfolio[3].instrument.weights",
-        &["expected 3 weights", "got 2"],
-    );
-    assert_has(
-        &e,
-        "portfolio[3].instrument.weights",
-        &["positive sum", "-1"],
-    );
-    assert_has(
-        &e,
-        "portfolio[5].instrument.exercise_dates",
-        &["at least 1", "got 0"],
-    );
+    assert_has(&e, "portfolio[2].instrument.steps", &["not a multiple of monitoring (10)"]);
+    assert_has(&e, "portfolio[3].instrument.underlyings[1]", &["duplicate underlying `A`"]);
+    assert_has(&e, "portfolio[3].instrument.underlyings[2]", &["unknown underlying `C`"]);
+    assert_has(&e, "portfolio[3].instrument.weights", &["expected 3 weights", "got 2"]);
+    assert_has(&e, "portfolio[3].instrument.weights", &["positive sum", "-1"]);
+    assert_has(&e, "portfolio[5].instrument.exercise_dates", &["at least 1", "got 0"]);
     assert_eq!(e.len(), 8, "{e}");
 }
 
 #[test]
 fn basket_asset_limit() {
     let ids: Vec<String> = (0..65).map(|i| format!("U{i}")).collect();
-    let underlyings: String = ids
-        .iter()
-        .map(|id| format!("    - {{id: {id}, spot: 1, vol: 0.1}}\n"))
-        .collect();
+    let underlyings: String = ids.iter().map(|id| format!("    - {{id: {id}, spot: 1, vol: 0.1}}\n")).collect();
     let weights = vec!["1"; 65].join(", ");
     let yaml = format!(
         "seed: 0\nmarket:\n  rate: 0\n  underlyings:\n{underlyings}portfolio:\n  - id: k\n    instrument: {{type: basket, underlyings: [{}], weights: [{weights}], option: call, strike: 1, maturity: 1}}\nanalysis:\n  paths: 100\n",
         ids.join(", ")
     );
     let e = rejected(&yaml);
-    assert_has(
-        &e,
-        "portfolio[0].instrument.underlyings",
-        &["got 65", "limit is 64"],
-    );
+    assert_has(&e, "portfolio[0].instrument.underlyings", &["got 65", "limit is 64"]);
 }
 
 #[test]
@@ -608,21 +450,9 @@ fn analysis_rules() {
         "  paths: 10000\n  block_size: 100\n  greeks: [delta, vega, delta]\n  calibration_paths: 10\n  target_std_error: 0\n  bumps: {spot_rel: 0.5, vol_abs: 0, rate_abs: .nan, theta_days: 31}",
     );
     let e = rejected(&yaml);
-    assert_has(
-        &e,
-        "analysis.block_size",
-        &["between 64 and 1048576", "multiple of 8", "got 100"],
-    );
-    assert_has(
-        &e,
-        "analysis.greeks[2]",
-        &["duplicate greek `delta` (already at greeks[0])"],
-    );
-    assert_has(
-        &e,
-        "analysis.calibration_paths",
-        &["at least 1024", "got 10"],
-    );
+    assert_has(&e, "analysis.block_size", &["between 64 and 1048576", "multiple of 8", "got 100"]);
+    assert_has(&e, "analysis.greeks[2]", &["duplicate greek `delta` (already at greeks[0])"]);
+    assert_has(&e, "analysis.calibration_paths", &["at least 1024", "got 10"]);
     assert_has(&e, "analysis.target_std_error", &["> 0", "got 0"]);
     assert_has(&e, "analysis.bumps.spot_rel", &["(0, 0.5)", "got 0.5"]);
     assert_has(&e, "analysis.bumps.vol_abs", &["got 0"]);
@@ -633,15 +463,8 @@ fn analysis_rules() {
 
 #[test]
 fn block_size_multiple_of_eight() {
-    parse_yaml(&base_with(
-        "  paths: 10000",
-        "  paths: 10000\n  block_size: 64",
-    ))
-    .unwrap();
-    let e = rejected(&base_with(
-        "  paths: 10000",
-        "  paths: 10000\n  block_size: 1028",
-    ));
+    parse_yaml(&base_with("  paths: 10000", "  paths: 10000\n  block_size: 64")).unwrap();
+    let e = rejected(&base_with("  paths: 10000", "  paths: 10000\n  block_size: 1028"));
     assert_has(&e, "analysis.block_size", &["got 1028"]);
 }
 
@@ -649,17 +472,9 @@ fn block_size_multiple_of_eight() {
 fn theta_roll_must_be_shorter_than_maturities() {
     let short = base_with("maturity: 0.5", "maturity: 0.01");
     // Without theta requested the roll is not used, so not checked.
-    parse_yaml(&short.replace("  paths: 10000", "  paths: 10000\n  bumps: {theta_days: 5}"))
-        .unwrap();
-    let e = rejected(&short.replace(
-        "  paths: 10000",
-        "  paths: 10000\n  greeks: [theta]\n  bumps: {theta_days: 5}",
-    ));
-    assert_has(
-        &e,
-        "analysis.bumps.theta_days",
-        &["5 calendar days", "portfolio[1]", "`t1`", "0.01 years"],
-    );
+    parse_yaml(&short.replace("  paths: 10000", "  paths: 10000\n  bumps: {theta_days: 5}")).unwrap();
+    let e = rejected(&short.replace("  paths: 10000", "  paths: 10000\n  greeks: [theta]\n  bumps: {theta_days: 5}"));
+    assert_has(&e, "analysis.bumps.theta_days", &["5 calendar days", "portfolio[1]", "`t1`", "0.01 years"]);
 }
 
 #[test]
@@ -669,11 +484,7 @@ fn work_guard() {
         .replace("fixings: 12", "fixings: 100000")
         .replace("steps: 24", "steps: 100000");
     let e = rejected(&yaml);
-    assert_has(
-        &e,
-        "analysis.paths",
-        &["estimated work", "1.000e17", "limit of 1e16"],
-    );
+    assert_has(&e, "analysis.paths", &["estimated work", "1.000e17", "limit of 1e16"]);
 }
 
 fn with_risk(risk: &str) -> String {
@@ -713,61 +524,30 @@ fn risk_rules() {
     assert_has(&e, "analysis.risk.horizon_days", &["(0, 1260]", "got 0"]);
     assert_has(&e, "analysis.risk.confidence[0]", &["(0.5, 1)", "got 0.5"]);
     assert_has(&e, "analysis.risk.confidence[2]", &["got 1"]);
-    assert_has(
-        &e,
-        "analysis.risk.confidence[3]",
-        &["duplicate confidence level 0.99 (already at confidence[1])"],
-    );
-    assert_has(
-        &e,
-        "analysis.risk.scenarios.monte_carlo.count",
-        &["at least 1"],
-    );
-    assert_has(
-        &e,
-        "analysis.risk.scenarios.monte_carlo.vol_of_vol",
-        &[">= 0", "got -1"],
-    );
-    assert_has(
-        &e,
-        "analysis.risk.scenarios.monte_carlo.drift.FOO",
-        &["unknown underlying `FOO`"],
-    );
+    assert_has(&e, "analysis.risk.confidence[3]", &["duplicate confidence level 0.99 (already at confidence[1])"]);
+    assert_has(&e, "analysis.risk.scenarios.monte_carlo.count", &["at least 1"]);
+    assert_has(&e, "analysis.risk.scenarios.monte_carlo.vol_of_vol", &[">= 0", "got -1"]);
+    assert_has(&e, "analysis.risk.scenarios.monte_carlo.drift.FOO", &["unknown underlying `FOO`"]);
     assert_has(&e, "analysis.risk.inner_paths", &["at least 1"]);
-    assert_has(
-        &e,
-        "analysis.risk.scenario_block",
-        &["at most 65536", "70000"],
-    );
+    assert_has(&e, "analysis.risk.scenario_block", &["at most 65536", "70000"]);
     assert_eq!(e.len(), 9, "{e}");
 
-    let e = rejected(&with_risk(
-        "    horizon_days: 10\n    confidence: []\n    scenarios: {historical: {file: ' '}}\n",
-    ));
+    let e =
+        rejected(&with_risk("    horizon_days: 10\n    confidence: []\n    scenarios: {historical: {file: ' '}}\n"));
     assert_has(&e, "analysis.risk.confidence", &["at least one"]);
     assert_has(&e, "analysis.risk.scenarios.historical.file", &["empty"]);
 }
 
 #[test]
 fn risk_horizon_shorter_than_maturities() {
-    let e = rejected(&with_risk(
-        &RISK_OK.replace("horizon_days: 10", "horizon_days: 200"),
-    ));
-    assert_has(
-        &e,
-        "analysis.risk.horizon_days",
-        &["200 trading days", "portfolio[1]", "`t1`", "0.5 years"],
-    );
+    let e = rejected(&with_risk(&RISK_OK.replace("horizon_days: 10", "horizon_days: 200")));
+    assert_has(&e, "analysis.risk.horizon_days", &["200 trading days", "portfolio[1]", "`t1`", "0.5 years"]);
 }
 
 #[test]
 fn risk_type_errors_name_path() {
     let e = rejected(&with_risk(&RISK_OK.replace("count: 1000", "count: many")));
-    assert_has(
-        &e,
-        "analysis.risk.scenarios.monte_carlo.count",
-        &["invalid type"],
-    );
+    assert_has(&e, "analysis.risk.scenarios.monte_carlo.count", &["invalid type"]);
     let e = rejected(&with_risk(&RISK_OK.replace("monte_carlo:", "montecarlo:")));
     assert_has(
         &e,
@@ -795,18 +575,8 @@ fn examples_parse_and_validate() {
 
     let exotics = parse_yaml(EXOTICS).unwrap();
     assert_eq!(exotics.market.underlyings.len(), 3);
-    assert!(
-        exotics
-            .market
-            .underlyings
-            .iter()
-            .any(|u| u.heston.is_some())
-    );
-    let kinds: std::collections::BTreeSet<_> = exotics
-        .portfolio
-        .iter()
-        .map(|t| t.instrument.kind_name())
-        .collect();
+    assert!(exotics.market.underlyings.iter().any(|u| u.heston.is_some()));
+    let kinds: std::collections::BTreeSet<_> = exotics.portfolio.iter().map(|t| t.instrument.kind_name()).collect();
     for kind in ["asian", "barrier", "basket", "american", "digital"] {
         assert!(kinds.contains(kind), "exotics.yaml lacks {kind}");
     }
@@ -820,18 +590,10 @@ fn examples_parse_and_validate() {
 fn historical_example_csv_matches() {
     let spec = parse_yaml(VAR_HISTORICAL).unwrap();
     let job = std::path::Path::new("examples/var_historical.yaml");
-    assert_eq!(
-        spec.historical_file_path(job),
-        Some(std::path::PathBuf::from("examples/returns.csv"))
-    );
+    assert_eq!(spec.historical_file_path(job), Some(std::path::PathBuf::from("examples/returns.csv")));
     let mut lines = RETURNS_CSV.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let ids: Vec<&str> = spec
-        .market
-        .underlyings
-        .iter()
-        .map(|u| u.id.as_str())
-        .collect();
+    let ids: Vec<&str> = spec.market.underlyings.iter().map(|u| u.id.as_str()).collect();
     assert_eq!(header, ids);
     let mut rows = 0;
     for line in lines {
@@ -866,16 +628,8 @@ fn json_errors() {
     let mut value = serde_json::to_value(&spec).unwrap();
     value["portfolio"][1]["instrument"]["strike"] = serde_json::json!("abc");
     let e = parse_json(&value.to_string()).unwrap_err();
-    assert_has(
-        &e,
-        "portfolio[1].instrument.strike",
-        &["invalid type: string \"abc\", expected f64"],
-    );
-    let e = parse_json(&format!(
-        "{} trailing",
-        serde_json::to_string(&spec).unwrap()
-    ))
-    .unwrap_err();
+    assert_has(&e, "portfolio[1].instrument.strike", &["invalid type: string \"abc\", expected f64"]);
+    let e = parse_json(&format!("{} trailing", serde_json::to_string(&spec).unwrap())).unwrap_err();
     assert_has(&e, ROOT_PATH, &["trailing characters"]);
 }
 
@@ -894,20 +648,11 @@ fn json_schema_describes_the_format() {
     let schema = json_schema();
     assert!(schema.is_object());
     let text = schema.to_string();
-    for needle in [
-        "portfolio",
-        "market",
-        "analysis",
-        "horizon_days",
-        "monte_carlo",
-    ] {
+    for needle in ["portfolio", "market", "analysis", "horizon_days", "monte_carlo"] {
         assert!(text.contains(needle), "schema lacks {needle}");
     }
     for kind in InstrumentSpec::TYPE_NAMES {
-        assert!(
-            text.contains(&format!("\"{kind}\"")),
-            "schema lacks instrument type {kind}"
-        );
+        assert!(text.contains(&format!("\"{kind}\"")), "schema lacks instrument type {kind}");
     }
     // Doc comments become descriptions.
     assert!(text.contains("Flat, continuously compounded risk-free rate"));
@@ -915,10 +660,7 @@ fn json_schema_describes_the_format() {
 
 #[test]
 fn display_format() {
-    let e = SpecErrors(vec![
-        FieldError::new("a.b", "bad"),
-        FieldError::new("c[0]", "worse"),
-    ]);
+    let e = SpecErrors(vec![FieldError::new("a.b", "bad"), FieldError::new("c[0]", "worse")]);
     assert_eq!(e.to_string(), "a.b: bad\nc[0]: worse");
 }
 
@@ -976,8 +718,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::ReplaceByte(i, b)),
         any::<usize>().prop_map(Mutation::DeleteLine),
         any::<usize>().prop_map(Mutation::DuplicateLine),
-        (any::<usize>(), prop::sample::select(TOKENS))
-            .prop_map(|(i, t)| Mutation::ReplaceToken(i, t)),
+        (any::<usize>(), prop::sample::select(TOKENS)).prop_map(|(i, t)| Mutation::ReplaceToken(i, t)),
         any::<usize>().prop_map(Mutation::Truncate),
     ]
 }
@@ -1020,9 +761,7 @@ fn apply(text: &str, m: &Mutation) -> String {
                 return s;
             }
             let start = spots[i % spots.len()];
-            let end = s[start..]
-                .find(['\n', ',', '}', ']'])
-                .map_or(s.len(), |k| start + k);
+            let end = s[start..].find(['\n', ',', '}', ']']).map_or(s.len(), |k| start + k);
             return format!("{}{}{}", &s[..start], token, &s[end..]);
         }
     }

@@ -126,9 +126,7 @@ pub struct TradeSpec {
 }
 
 /// Call or put.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OptionKind {
     /// Pays max(S - K, 0).
@@ -138,9 +136,7 @@ pub enum OptionKind {
 }
 
 /// How observations are averaged.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Average {
     /// Weighted arithmetic mean.
@@ -150,9 +146,7 @@ pub enum Average {
 }
 
 /// Which side of the spot the barrier lies on.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BarrierDirection {
     /// Barrier hit when the spot rises to or above it.
@@ -162,9 +156,7 @@ pub enum BarrierDirection {
 }
 
 /// What hitting the barrier does.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Knock {
     /// The option comes alive only if the barrier is hit.
@@ -174,9 +166,7 @@ pub enum Knock {
 }
 
 /// A sensitivity to compute by bump-and-revalue with common random numbers.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Greek {
     /// dV/dS per underlying (central difference, relative bump `bumps.spot_rel`).
@@ -489,20 +479,7 @@ pub struct HistoricalScenarios {
 }
 
 /// How returns in a historical scenario file are expressed.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    Default,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReturnType {
     /// ln(S_h / S_0).
@@ -514,9 +491,8 @@ pub enum ReturnType {
 
 impl InstrumentSpec {
     /// The `type` names accepted in job files, in declaration order.
-    pub const TYPE_NAMES: [&'static str; 8] = [
-        "stock", "european", "digital", "asian", "barrier", "basket", "american", "bermudan",
-    ];
+    pub const TYPE_NAMES: [&'static str; 8] =
+        ["stock", "european", "digital", "asian", "barrier", "basket", "american", "bermudan"];
 
     /// Ids of the underlyings this instrument depends on (several for a basket).
     pub fn underlyings(&self) -> Vec<&str> {
@@ -621,9 +597,7 @@ impl InstrumentSpec {
         if let InstrumentSpec::Stock(_) = self {
             return 0;
         }
-        self.steps()
-            .or_else(|| self.observations().map(|(_, n)| n))
-            .unwrap_or(1)
+        self.steps().or_else(|| self.observations().map(|(_, n)| n)).unwrap_or(1)
     }
 }
 

@@ -8,8 +8,7 @@ use nalgebra::{DMatrix, SymmetricEigen};
 use super::error::{FieldError, SpecErrors};
 use super::limits;
 use super::types::{
-    AnalysisSpec, Greek, HestonSpec, InstrumentSpec, JobSpec, MarketSpec, RiskSpec, ScenarioSpec,
-    TradeSpec,
+    AnalysisSpec, Greek, HestonSpec, InstrumentSpec, JobSpec, MarketSpec, RiskSpec, ScenarioSpec, TradeSpec,
 };
 
 impl JobSpec {
@@ -22,11 +21,7 @@ impl JobSpec {
         v.market(&self.market);
         v.portfolio(&self.portfolio, &known);
         v.analysis(&self.analysis, &self.portfolio, &known);
-        if v.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(SpecErrors(v.errors))
-        }
+        if v.errors.is_empty() { Ok(()) } else { Err(SpecErrors(v.errors)) }
     }
 }
 
@@ -58,13 +53,7 @@ impl<'a> Known<'a> {
         if self.ordered.is_empty() {
             return format!("unknown underlying `{id}`; market.underlyings is empty");
         }
-        let mut list = self
-            .ordered
-            .iter()
-            .take(SHOWN)
-            .copied()
-            .collect::<Vec<_>>()
-            .join(", ");
+        let mut list = self.ordered.iter().take(SHOWN).copied().collect::<Vec<_>>().join(", ");
         if self.ordered.len() > SHOWN {
             list.push_str(&format!(", ... ({} in all)", self.ordered.len()));
         }
@@ -146,10 +135,7 @@ impl Validator {
             self.push(path, format!("{what} must be at least {lo}, got {x}"));
             false
         } else if x > hi {
-            self.push(
-                path,
-                format!("{what} must be at most {hi} (the limit), got {x}"),
-            );
+            self.push(path, format!("{what} must be at most {hi} (the limit), got {x}"));
             false
         } else {
             true
@@ -161,17 +147,11 @@ impl Validator {
 
         let n = m.underlyings.len();
         if n == 0 {
-            self.push(
-                "market.underlyings",
-                "at least one underlying is required, got none",
-            );
+            self.push("market.underlyings", "at least one underlying is required, got none");
         } else if n > limits::MAX_UNDERLYINGS {
             self.push(
                 "market.underlyings",
-                format!(
-                    "too many underlyings: got {n}, the limit is {}",
-                    limits::MAX_UNDERLYINGS
-                ),
+                format!("too many underlyings: got {n}, the limit is {}", limits::MAX_UNDERLYINGS),
             );
         }
 
@@ -183,41 +163,24 @@ impl Validator {
             } else if let Some(j) = first.get(u.id.as_str()) {
                 self.push(
                     format!("{p}.id"),
-                    format!(
-                        "duplicate underlying id `{}` (first used by market.underlyings[{j}])",
-                        u.id
-                    ),
+                    format!("duplicate underlying id `{}` (first used by market.underlyings[{j}])", u.id),
                 );
             } else {
                 first.insert(u.id.as_str(), i);
             }
             self.real(&format!("{p}.spot"), "spot", u.spot, Lo::Gt(0.0), Hi::Any);
-            self.real(
-                &format!("{p}.dividend_yield"),
-                "dividend yield",
-                u.dividend_yield,
-                Lo::Ge(-1.0),
-                Hi::Le(1.0),
-            );
+            self.real(&format!("{p}.dividend_yield"), "dividend yield", u.dividend_yield, Lo::Ge(-1.0), Hi::Le(1.0));
             match (u.vol, &u.heston) {
                 (Some(vol), None) => {
-                    self.real(
-                        &format!("{p}.vol"),
-                        "volatility (annualised, 0.2 = 20%)",
-                        vol,
-                        Lo::Gt(0.0),
-                        Hi::Le(5.0),
-                    );
+                    self.real(&format!("{p}.vol"), "volatility (annualised, 0.2 = 20%)", vol, Lo::Gt(0.0), Hi::Le(5.0));
                 }
                 (None, Some(h)) => self.heston(&format!("{p}.heston"), h),
-                (None, None) => self.push(
-                    p,
-                    "no volatility model: give exactly one of `vol` (GBM) or `heston`, got neither",
-                ),
-                (Some(_), Some(_)) => self.push(
-                    p,
-                    "conflicting volatility models: give exactly one of `vol` (GBM) or `heston`, got both",
-                ),
+                (None, None) => {
+                    self.push(p, "no volatility model: give exactly one of `vol` (GBM) or `heston`, got neither")
+                }
+                (Some(_), Some(_)) => {
+                    self.push(p, "conflicting volatility models: give exactly one of `vol` (GBM) or `heston`, got both")
+                }
             }
         }
 
@@ -227,52 +190,16 @@ impl Validator {
     }
 
     fn heston(&mut self, p: &str, h: &HestonSpec) {
-        self.real(
-            &format!("{p}.v0"),
-            "initial variance v0",
-            h.v0,
-            Lo::Ge(0.0),
-            Hi::Any,
-        );
-        self.real(
-            &format!("{p}.kappa"),
-            "mean-reversion speed kappa",
-            h.kappa,
-            Lo::Gt(0.0),
-            Hi::Any,
-        );
-        self.real(
-            &format!("{p}.theta"),
-            "long-run variance theta",
-            h.theta,
-            Lo::Ge(0.0),
-            Hi::Any,
-        );
-        self.real(
-            &format!("{p}.xi"),
-            "vol of variance xi",
-            h.xi,
-            Lo::Ge(0.0),
-            Hi::Any,
-        );
-        self.real(
-            &format!("{p}.rho"),
-            "spot/variance correlation rho",
-            h.rho,
-            Lo::Ge(-1.0),
-            Hi::Le(1.0),
-        );
+        self.real(&format!("{p}.v0"), "initial variance v0", h.v0, Lo::Ge(0.0), Hi::Any);
+        self.real(&format!("{p}.kappa"), "mean-reversion speed kappa", h.kappa, Lo::Gt(0.0), Hi::Any);
+        self.real(&format!("{p}.theta"), "long-run variance theta", h.theta, Lo::Ge(0.0), Hi::Any);
+        self.real(&format!("{p}.xi"), "vol of variance xi", h.xi, Lo::Ge(0.0), Hi::Any);
+        self.real(&format!("{p}.rho"), "spot/variance correlation rho", h.rho, Lo::Ge(-1.0), Hi::Le(1.0));
     }
 
     fn correlation(&mut self, c: &[Vec<f64>], n: usize) {
         if c.len() != n {
-            self.push(
-                "market.correlation",
-                format!(
-                    "expected {n}x{n} (one row per underlying), got {} rows",
-                    c.len()
-                ),
-            );
+            self.push("market.correlation", format!("expected {n}x{n} (one row per underlying), got {} rows", c.len()));
             return;
         }
         let mut ok = true;
@@ -280,10 +207,7 @@ impl Validator {
             if row.len() != n {
                 self.push(
                     format!("market.correlation[{i}]"),
-                    format!(
-                        "expected {n} entries (one per underlying, matrix {n}x{n}), got {}",
-                        row.len()
-                    ),
+                    format!("expected {n} entries (one per underlying, matrix {n}x{n}), got {}", row.len()),
                 );
                 ok = false;
             }
@@ -309,15 +233,10 @@ impl Validator {
         for (i, row) in c.iter().enumerate() {
             for (j, other) in c.iter().enumerate().skip(i + 1) {
                 let (a, b) = (row[j], other[i]);
-                if a.is_finite()
-                    && b.is_finite()
-                    && (a - b).abs() > limits::CORRELATION_SYMMETRY_TOL
-                {
+                if a.is_finite() && b.is_finite() && (a - b).abs() > limits::CORRELATION_SYMMETRY_TOL {
                     self.push(
                         format!("market.correlation[{j}][{i}]"),
-                        format!(
-                            "matrix must be symmetric: [{j}][{i}] is {b} but [{i}][{j}] is {a}"
-                        ),
+                        format!("matrix must be symmetric: [{j}][{i}] is {b} but [{i}][{j}] is {a}"),
                     );
                     ok = false;
                 }
@@ -355,11 +274,7 @@ impl Validator {
         } else if trades.len() > limits::MAX_TRADES {
             self.push(
                 "portfolio",
-                format!(
-                    "too many trades: got {}, the limit is {}",
-                    trades.len(),
-                    limits::MAX_TRADES
-                ),
+                format!("too many trades: got {}, the limit is {}", trades.len(), limits::MAX_TRADES),
             );
         }
         let mut first: HashMap<&str, usize> = HashMap::new();
@@ -368,23 +283,14 @@ impl Validator {
             if t.id.trim().is_empty() {
                 self.push(format!("{p}.id"), "trade id must not be empty");
             } else if let Some(j) = first.get(t.id.as_str()) {
-                self.push(
-                    format!("{p}.id"),
-                    format!(
-                        "duplicate trade id `{}` (first used by portfolio[{j}])",
-                        t.id
-                    ),
-                );
+                self.push(format!("{p}.id"), format!("duplicate trade id `{}` (first used by portfolio[{j}])", t.id));
             } else {
                 first.insert(t.id.as_str(), i);
             }
             if !t.quantity.is_finite() || t.quantity == 0.0 {
                 self.push(
                     format!("{p}.quantity"),
-                    format!(
-                        "quantity must be a finite non-zero number (negative for short), got {}",
-                        t.quantity
-                    ),
+                    format!("quantity must be a finite non-zero number (negative for short), got {}", t.quantity),
                 );
             }
             self.instrument(&format!("{p}.instrument"), &t.instrument, known);
@@ -399,13 +305,7 @@ impl Validator {
 
     fn instrument(&mut self, p: &str, inst: &InstrumentSpec, known: &Known<'_>) {
         if let Some(strike) = inst.strike() {
-            self.real(
-                &format!("{p}.strike"),
-                "strike",
-                strike,
-                Lo::Gt(0.0),
-                Hi::Any,
-            );
+            self.real(&format!("{p}.strike"), "strike", strike, Lo::Gt(0.0), Hi::Any);
         }
         if let Some(maturity) = inst.maturity() {
             self.real(
@@ -424,31 +324,20 @@ impl Validator {
                     "monitoring" => "number of barrier monitoring dates",
                     _ => "number of exercise dates",
                 };
-                self.count(&format!("{p}.{name}"), what, u64::from(count), 1, max_steps)
-                    .then_some((name, count))
+                self.count(&format!("{p}.{name}"), what, u64::from(count), 1, max_steps).then_some((name, count))
             }
             None => None,
         };
-        let steps_ok = inst.steps().filter(|&steps| {
-            self.count(
-                &format!("{p}.steps"),
-                "number of time steps",
-                u64::from(steps),
-                1,
-                max_steps,
-            )
-        });
+        let steps_ok = inst
+            .steps()
+            .filter(|&steps| self.count(&format!("{p}.steps"), "number of time steps", u64::from(steps), 1, max_steps));
         let misaligned = match (steps_ok, obs_ok) {
             (Some(steps), Some((name, count))) if steps % count != 0 => Some((steps, name, count)),
             _ => None,
         };
         if let Some((steps, name, count)) = misaligned {
             let up = steps.div_ceil(count).saturating_mul(count);
-            let hint = if up <= limits::MAX_STEPS {
-                format!(" (e.g. {up})")
-            } else {
-                String::new()
-            };
+            let hint = if up <= limits::MAX_STEPS { format!(" (e.g. {up})") } else { String::new() };
             self.push(
                 format!("{p}.steps"),
                 format!(
@@ -463,48 +352,23 @@ impl Validator {
     /// Checks of the fields specific to each instrument type.
     fn instrument_fields(&mut self, p: &str, inst: &InstrumentSpec, known: &Known<'_>) {
         match inst {
-            InstrumentSpec::Stock(s) => {
-                self.underlying(&format!("{p}.underlying"), &s.underlying, known)
-            }
-            InstrumentSpec::European(s) => {
-                self.underlying(&format!("{p}.underlying"), &s.underlying, known)
-            }
+            InstrumentSpec::Stock(s) => self.underlying(&format!("{p}.underlying"), &s.underlying, known),
+            InstrumentSpec::European(s) => self.underlying(&format!("{p}.underlying"), &s.underlying, known),
             InstrumentSpec::Digital(s) => {
                 self.underlying(&format!("{p}.underlying"), &s.underlying, known);
-                self.real(
-                    &format!("{p}.cash"),
-                    "cash amount",
-                    s.cash,
-                    Lo::Gt(0.0),
-                    Hi::Any,
-                );
+                self.real(&format!("{p}.cash"), "cash amount", s.cash, Lo::Gt(0.0), Hi::Any);
             }
-            InstrumentSpec::Asian(s) => {
-                self.underlying(&format!("{p}.underlying"), &s.underlying, known)
-            }
+            InstrumentSpec::Asian(s) => self.underlying(&format!("{p}.underlying"), &s.underlying, known),
             InstrumentSpec::Barrier(s) => {
                 self.underlying(&format!("{p}.underlying"), &s.underlying, known);
-                self.real(
-                    &format!("{p}.barrier"),
-                    "barrier level",
-                    s.barrier,
-                    Lo::Gt(0.0),
-                    Hi::Any,
-                );
+                self.real(&format!("{p}.barrier"), "barrier level", s.barrier, Lo::Gt(0.0), Hi::Any);
             }
-            InstrumentSpec::American(s) => {
-                self.underlying(&format!("{p}.underlying"), &s.underlying, known)
-            }
-            InstrumentSpec::Bermudan(s) => {
-                self.underlying(&format!("{p}.underlying"), &s.underlying, known)
-            }
+            InstrumentSpec::American(s) => self.underlying(&format!("{p}.underlying"), &s.underlying, known),
+            InstrumentSpec::Bermudan(s) => self.underlying(&format!("{p}.underlying"), &s.underlying, known),
             InstrumentSpec::Basket(b) => {
                 let n = b.underlyings.len();
                 if n == 0 {
-                    self.push(
-                        format!("{p}.underlyings"),
-                        "a basket needs at least one underlying, got none",
-                    );
+                    self.push(format!("{p}.underlyings"), "a basket needs at least one underlying, got none");
                 } else if n > limits::MAX_ASSETS_PER_TRADE {
                     self.push(
                         format!("{p}.underlyings"),
@@ -518,10 +382,7 @@ impl Validator {
                 for (k, id) in b.underlyings.iter().enumerate() {
                     let path = format!("{p}.underlyings[{k}]");
                     if let Some(j) = first.get(id.as_str()) {
-                        self.push(
-                            path,
-                            format!("duplicate underlying `{id}` in basket (already at underlyings[{j}])"),
-                        );
+                        self.push(path, format!("duplicate underlying `{id}` in basket (already at underlyings[{j}])"));
                     } else {
                         first.insert(id.as_str(), k);
                         self.underlying(&path, id, known);
@@ -530,28 +391,19 @@ impl Validator {
                 if b.weights.len() != n {
                     self.push(
                         format!("{p}.weights"),
-                        format!(
-                            "expected {n} weights (one per underlying), got {}",
-                            b.weights.len()
-                        ),
+                        format!("expected {n} weights (one per underlying), got {}", b.weights.len()),
                     );
                 }
                 let mut all_finite = true;
                 for (k, &w) in b.weights.iter().enumerate() {
                     if !w.is_finite() {
-                        self.push(
-                            format!("{p}.weights[{k}]"),
-                            format!("weight must be a finite number, got {w}"),
-                        );
+                        self.push(format!("{p}.weights[{k}]"), format!("weight must be a finite number, got {w}"));
                         all_finite = false;
                     }
                 }
                 let sum: f64 = b.weights.iter().sum();
                 if all_finite && !b.weights.is_empty() && sum <= 0.0 {
-                    self.push(
-                        format!("{p}.weights"),
-                        format!("weights must have a positive sum, got {sum}"),
-                    );
+                    self.push(format!("{p}.weights"), format!("weights must have a positive sum, got {sum}"));
                 }
             }
         }
@@ -561,27 +413,15 @@ impl Validator {
         let paths_ok = if a.paths > limits::MAX_PATHS {
             self.push(
                 "analysis.paths",
-                format!(
-                    "{} paths exceeds the limit of {} (10^12) paths",
-                    a.paths,
-                    limits::MAX_PATHS
-                ),
+                format!("{} paths exceeds the limit of {} (10^12) paths", a.paths, limits::MAX_PATHS),
             );
             false
         } else {
-            self.count(
-                "analysis.paths",
-                "number of paths",
-                a.paths,
-                1,
-                limits::MAX_PATHS,
-            )
+            self.count("analysis.paths", "number of paths", a.paths, 1, limits::MAX_PATHS)
         };
 
         let bs = a.block_size;
-        if !(limits::MIN_BLOCK_SIZE..=limits::MAX_BLOCK_SIZE).contains(&bs)
-            || bs % limits::BLOCK_SIZE_MULTIPLE != 0
-        {
+        if !(limits::MIN_BLOCK_SIZE..=limits::MAX_BLOCK_SIZE).contains(&bs) || bs % limits::BLOCK_SIZE_MULTIPLE != 0 {
             self.push(
                 "analysis.block_size",
                 format!(
@@ -598,10 +438,7 @@ impl Validator {
             if let Some(j) = seen.get(g) {
                 self.push(
                     format!("analysis.greeks[{i}]"),
-                    format!(
-                        "duplicate greek `{}` (already at greeks[{j}])",
-                        greek_name(*g)
-                    ),
+                    format!("duplicate greek `{}` (already at greeks[{j}])", greek_name(*g)),
                 );
             } else {
                 seen.insert(*g, i);
@@ -610,27 +447,9 @@ impl Validator {
 
         let shortest = shortest_maturity(trades);
         let b = &a.bumps;
-        self.real(
-            "analysis.bumps.spot_rel",
-            "relative spot bump",
-            b.spot_rel,
-            Lo::Gt(0.0),
-            Hi::Lt(0.5),
-        );
-        self.real(
-            "analysis.bumps.vol_abs",
-            "absolute volatility bump",
-            b.vol_abs,
-            Lo::Gt(0.0),
-            Hi::Lt(1.0),
-        );
-        self.real(
-            "analysis.bumps.rate_abs",
-            "absolute rate bump",
-            b.rate_abs,
-            Lo::Gt(0.0),
-            Hi::Lt(0.1),
-        );
+        self.real("analysis.bumps.spot_rel", "relative spot bump", b.spot_rel, Lo::Gt(0.0), Hi::Lt(0.5));
+        self.real("analysis.bumps.vol_abs", "absolute volatility bump", b.vol_abs, Lo::Gt(0.0), Hi::Lt(1.0));
+        self.real("analysis.bumps.rate_abs", "absolute rate bump", b.rate_abs, Lo::Gt(0.0), Hi::Lt(0.1));
         let theta_ok = self.real(
             "analysis.bumps.theta_days",
             "theta roll (calendar days)",
@@ -639,9 +458,7 @@ impl Validator {
             Hi::Lt(30.0),
         );
         let too_long = shortest.filter(|&(_, m)| {
-            theta_ok
-                && seen.contains_key(&Greek::Theta)
-                && b.theta_days / limits::CALENDAR_DAYS_PER_YEAR >= m
+            theta_ok && seen.contains_key(&Greek::Theta) && b.theta_days / limits::CALENDAR_DAYS_PER_YEAR >= m
         });
         if let Some((k, m)) = too_long {
             self.push(
@@ -664,13 +481,7 @@ impl Validator {
             u64::from(limits::MAX_CALIBRATION_PATHS),
         );
         if let Some(se) = a.target_std_error {
-            self.real(
-                "analysis.target_std_error",
-                "target standard error",
-                se,
-                Lo::Gt(0.0),
-                Hi::Any,
-            );
+            self.real("analysis.target_std_error", "target standard error", se, Lo::Gt(0.0), Hi::Any);
         }
 
         let per_path = work_per_path(trades);
@@ -725,10 +536,7 @@ impl Validator {
         }
 
         if r.confidence.is_empty() {
-            self.push(
-                "analysis.risk.confidence",
-                "at least one confidence level is required (e.g. [0.99]), got none",
-            );
+            self.push("analysis.risk.confidence", "at least one confidence level is required (e.g. [0.99]), got none");
         }
         let mut seen: Vec<(f64, usize)> = Vec::new();
         for (i, &c) in r.confidence.iter().enumerate() {
@@ -737,10 +545,7 @@ impl Validator {
                 continue;
             }
             if let Some((_, j)) = seen.iter().find(|(x, _)| *x == c) {
-                self.push(
-                    p,
-                    format!("duplicate confidence level {c} (already at confidence[{j}])"),
-                );
+                self.push(p, format!("duplicate confidence level {c} (already at confidence[{j}])"));
             } else {
                 seen.push((c, i));
             }
@@ -756,13 +561,7 @@ impl Validator {
                     1,
                     u64::from(limits::MAX_SCENARIOS),
                 );
-                self.real(
-                    &format!("{p}.vol_of_vol"),
-                    "vol of vol",
-                    mc.vol_of_vol,
-                    Lo::Ge(0.0),
-                    Hi::Any,
-                );
+                self.real(&format!("{p}.vol_of_vol"), "vol of vol", mc.vol_of_vol, Lo::Ge(0.0), Hi::Any);
                 for (id, &drift) in &mc.drift {
                     let path = format!("{p}.drift.{id}");
                     if !known.contains(id) {
@@ -773,9 +572,7 @@ impl Validator {
                 }
                 let inner_ok = (1..=limits::MAX_INNER_PATHS).contains(&r.inner_paths);
                 if count_ok && inner_ok {
-                    let work = u128::from(mc.count)
-                        .saturating_mul(u128::from(r.inner_paths))
-                        .saturating_mul(per_path);
+                    let work = u128::from(mc.count).saturating_mul(u128::from(r.inner_paths)).saturating_mul(per_path);
                     if work > limits::MAX_WORK {
                         self.push(
                             "analysis.risk.inner_paths",
@@ -821,11 +618,7 @@ impl Validator {
 
 /// `-0.8`-style for ordinary magnitudes, `-3.2e-9`-style for tiny ones.
 fn short_number(x: f64) -> String {
-    if x.abs() >= 1e-3 {
-        format!("{}", (x * 1e6).round() / 1e6)
-    } else {
-        format!("{x:.3e}")
-    }
+    if x.abs() >= 1e-3 { format!("{}", (x * 1e6).round() / 1e6) } else { format!("{x:.3e}") }
 }
 
 fn greek_name(g: Greek) -> &'static str {

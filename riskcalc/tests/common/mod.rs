@@ -25,21 +25,12 @@ pub struct Job {
 
 impl Job {
     pub fn new(seed: u64, rate: f64) -> Job {
-        Job {
-            seed,
-            rate,
-            underlyings: Vec::new(),
-            correlation: None,
-            trades: Vec::new(),
-            analysis: Vec::new(),
-        }
+        Job { seed, rate, underlyings: Vec::new(), correlation: None, trades: Vec::new(), analysis: Vec::new() }
     }
 
     /// A geometric-Brownian-motion underlying.
     pub fn gbm(mut self, id: &str, spot: f64, dividend: f64, vol: f64) -> Job {
-        self.underlyings.push(format!(
-            "{{id: {id}, spot: {spot:?}, dividend_yield: {dividend:?}, vol: {vol:?}}}"
-        ));
+        self.underlyings.push(format!("{{id: {id}, spot: {spot:?}, dividend_yield: {dividend:?}, vol: {vol:?}}}"));
         self
     }
 
@@ -71,8 +62,7 @@ impl Job {
     /// A trade of quantity 1; `instrument` is the body of a YAML flow mapping,
     /// e.g. `type: european, underlying: SPX, option: call, strike: 100.0, maturity: 1.0`.
     pub fn trade(mut self, id: &str, instrument: &str) -> Job {
-        self.trades
-            .push(format!("{{id: {id}, instrument: {{{instrument}}}}}"));
+        self.trades.push(format!("{{id: {id}, instrument: {{{instrument}}}}}"));
         self
     }
 
@@ -96,10 +86,7 @@ impl Job {
     }
 
     pub fn yaml(&self) -> String {
-        let mut y = format!(
-            "seed: {}\nmarket:\n  rate: {:?}\n  underlyings:\n",
-            self.seed, self.rate
-        );
+        let mut y = format!("seed: {}\nmarket:\n  rate: {:?}\n  underlyings:\n", self.seed, self.rate);
         for u in &self.underlyings {
             y += &format!("    - {u}\n");
         }
@@ -142,11 +129,7 @@ impl Job {
 
 /// The report of trade `id`.
 pub fn trade<'a>(report: &'a PricingReport, id: &str) -> &'a TradeReport {
-    report
-        .trades
-        .iter()
-        .find(|t| t.id == id)
-        .unwrap_or_else(|| panic!("no trade `{id}` in the report"))
+    report.trades.iter().find(|t| t.id == id).unwrap_or_else(|| panic!("no trade `{id}` in the report"))
 }
 
 /// (estimate, standard error) of quantity `name` of trade `id`: `price` or a Greek name.
@@ -155,10 +138,7 @@ pub fn quantity(report: &PricingReport, id: &str, name: &str) -> (f64, f64) {
     if name == "price" {
         return (t.price, t.std_error);
     }
-    let e = t
-        .greeks
-        .get(name)
-        .unwrap_or_else(|| panic!("trade `{id}` has no `{name}`; it has {:?}", t.greeks.keys()));
+    let e = t.greeks.get(name).unwrap_or_else(|| panic!("trade `{id}` has no `{name}`; it has {:?}", t.greeks.keys()));
     (e.value, e.std_error)
 }
 
@@ -166,17 +146,11 @@ pub fn quantity(report: &PricingReport, id: &str, name: &str) -> (f64, f64) {
 /// deviation in standard errors.
 #[track_caller]
 pub fn assert_close_se(what: &str, mc: f64, se: f64, expected: f64, k: f64, allowance: f64) {
-    assert!(
-        mc.is_finite() && se.is_finite(),
-        "{what}: non-finite estimate {mc} ± {se}"
-    );
+    assert!(mc.is_finite() && se.is_finite(), "{what}: non-finite estimate {mc} ± {se}");
     assert!(se > 0.0, "{what}: zero standard error (estimate {mc})");
     let dev = (mc - expected).abs();
     // Shown by `cargo test -- --nocapture` and on failure.
-    eprintln!(
-        "{what}: MC {mc:.6} ± {se:.2e}, expected {expected:.6}, {:+.2} SE",
-        (mc - expected) / se
-    );
+    eprintln!("{what}: MC {mc:.6} ± {se:.2e}, expected {expected:.6}, {:+.2} SE", (mc - expected) / se);
     assert!(
         dev <= k * se + allowance,
         "{what}: MC {mc:.6} ± {se:.6} vs expected {expected:.6}: off by {dev:.6} = {:.2} SE \
@@ -198,10 +172,7 @@ pub fn report_bits(report: &PricingReport) -> Vec<(String, u64)> {
         }
     }
     out.push(("portfolio.value".into(), report.portfolio.value.to_bits()));
-    out.push((
-        "portfolio.std_error".into(),
-        report.portfolio.std_error.to_bits(),
-    ));
+    out.push(("portfolio.std_error".into(), report.portfolio.std_error.to_bits()));
     for (name, e) in &report.portfolio.greeks {
         out.push((format!("portfolio.{name}"), e.value.to_bits()));
         out.push((format!("portfolio.{name}.std_error"), e.std_error.to_bits()));

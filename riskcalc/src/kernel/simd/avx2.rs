@@ -40,10 +40,7 @@ impl Simd for Avx2 {
     }
     #[inline(always)]
     fn iota_u(self, base: u64) -> __m256i {
-        v!(_mm256_add_epi64(
-            _mm256_set1_epi64x(base as i64),
-            _mm256_set_epi64x(3, 2, 1, 0)
-        ))
+        v!(_mm256_add_epi64(_mm256_set1_epi64x(base as i64), _mm256_set_epi64x(3, 2, 1, 0)))
     }
     #[inline(always)]
     fn load(self, src: &[f64]) -> __m256d {

@@ -40,10 +40,7 @@ impl Simd for Avx512 {
     }
     #[inline(always)]
     fn iota_u(self, base: u64) -> __m512i {
-        v!(_mm512_add_epi64(
-            _mm512_set1_epi64(base as i64),
-            _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0)
-        ))
+        v!(_mm512_add_epi64(_mm512_set1_epi64(base as i64), _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0)))
     }
     #[inline(always)]
     fn load(self, src: &[f64]) -> __m512d {

@@ -37,10 +37,7 @@ pub enum Isa {
 impl Isa {
     /// The widest instruction set this CPU supports.
     pub fn detect() -> Isa {
-        [Isa::Avx512, Isa::Avx2]
-            .into_iter()
-            .find(|isa| isa.is_supported())
-            .unwrap_or(Isa::Scalar)
+        [Isa::Avx512, Isa::Avx2].into_iter().find(|isa| isa.is_supported()).unwrap_or(Isa::Scalar)
     }
 
     /// Whether this CPU can run kernels compiled for `self`.
@@ -58,10 +55,7 @@ impl Isa {
 
     /// Every ISA this CPU supports, narrowest first.
     pub fn all_supported() -> Vec<Isa> {
-        [Isa::Scalar, Isa::Avx2, Isa::Avx512]
-            .into_iter()
-            .filter(|isa| isa.is_supported())
-            .collect()
+        [Isa::Scalar, Isa::Avx2, Isa::Avx512].into_iter().filter(|isa| isa.is_supported()).collect()
     }
 
     /// Number of f64 lanes.
@@ -89,9 +83,7 @@ impl std::str::FromStr for Isa {
             "scalar" => Ok(Isa::Scalar),
             "avx2" => Ok(Isa::Avx2),
             "avx512" => Ok(Isa::Avx512),
-            other => Err(format!(
-                "unknown ISA `{other}`; expected scalar, avx2 or avx512"
-            )),
+            other => Err(format!("unknown ISA `{other}`; expected scalar, avx2 or avx512")),
         }
     }
 }
