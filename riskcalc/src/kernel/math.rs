@@ -182,6 +182,56 @@ pub fn inv_norm<S: Simd>(s: S, p: S::F) -> S::F {
     s.select(tail, inv_norm_tail(s, p), central)
 }
 
+/// [`inv_norm`] of four vectors at once. Only ~5% of values need the costly
+/// tail formula, but one such value in a vector would make the whole vector
+/// pay for it; instead the tail values of all four vectors are packed into as
+/// few vectors as possible, computed, and put back. Each value goes through
+/// exactly the same operations wherever it sits, so the bits are unchanged.
+#[inline(always)]
+pub fn inv_norm4<S: Simd>(s: S, p: [S::F; 4]) -> [S::F; 4] {
+    let (c0, t0) = inv_norm_central(s, p[0]);
+    let (c1, t1) = inv_norm_central(s, p[1]);
+    let (c2, t2) = inv_norm_central(s, p[2]);
+    let (c3, t3) = inv_norm_central(s, p[3]);
+    let bits = [s.mask_bits(t0), s.mask_bits(t1), s.mask_bits(t2), s.mask_bits(t3)];
+    if bits.iter().all(|&b| b == 0) {
+        return [c0, c1, c2, c3];
+    }
+    let w = S::LANES;
+    let mut ps = [0.0f64; 32];
+    let mut out = [0.0f64; 32];
+    for (j, (pj, cj)) in [(p[0], c0), (p[1], c1), (p[2], c2), (p[3], c3)].into_iter().enumerate() {
+        s.store(pj, &mut ps[j * w..]);
+        s.store(cj, &mut out[j * w..]);
+    }
+    let mut idx = [0usize; 32];
+    let mut n = 0;
+    for (j, &b) in bits.iter().enumerate() {
+        let mut b = b;
+        while b != 0 {
+            idx[n] = j * w + b.trailing_zeros() as usize;
+            n += 1;
+            b &= b - 1;
+        }
+    }
+    let mut k = 0;
+    while k < n {
+        let m = (n - k).min(w);
+        // Padding lanes get a harmless tail argument.
+        let mut packed = [0.01f64; 8];
+        for i in 0..m {
+            packed[i] = ps[idx[k + i]];
+        }
+        let mut res = [0.0f64; 8];
+        s.store(inv_norm_tail(s, s.load(&packed)), &mut res);
+        for i in 0..m {
+            out[idx[k + i]] = res[i];
+        }
+        k += w;
+    }
+    [s.load(&out), s.load(&out[w..]), s.load(&out[2 * w..]), s.load(&out[3 * w..])]
+}
+
 /// Maps the low 32 bits of each lane to the uniform (x + 0.5)·2^-32 ∈ (0, 1),
 /// exactly (no rounding), so 0 and 1 are never produced.
 #[inline(always)]

@@ -4,7 +4,7 @@
 //! call are the same dimension for paths `4g, 4g+1, 4g+2, 4g+3`. A `NormalSource`
 //! therefore yields `[F; 4]`: sub-chunk `j` holds paths `4(g0 + l) + j`.
 
-use super::math::{inv_norm, uniform_from_u32};
+use super::math::{inv_norm4, uniform_from_u32};
 use super::simd::Simd;
 use crate::rng::philox::{M0, M1, ROUNDS, RoundKeys};
 
@@ -63,8 +63,15 @@ impl<S: Simd> NormalSource<S> {
         let words = philox_lanes(s, &self.keys, [self.group_lo, self.group_hi, s.splat_u(u64::from(dim)), self.stream]);
         // Written out, not `words.map(..)`: a non-inlined generic helper would be
         // compiled without the caller's target features and call every intrinsic.
-        let u = |w| uniform_from_u32(s, w);
-        [inv_norm(s, u(words[0])), inv_norm(s, u(words[1])), inv_norm(s, u(words[2])), inv_norm(s, u(words[3]))]
+        inv_norm4(
+            s,
+            [
+                uniform_from_u32(s, words[0]),
+                uniform_from_u32(s, words[1]),
+                uniform_from_u32(s, words[2]),
+                uniform_from_u32(s, words[3]),
+            ],
+        )
     }
 
     /// The raw uniforms of dimension `dim` (for tests and non-normal draws).

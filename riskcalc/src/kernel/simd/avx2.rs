@@ -102,6 +102,10 @@ impl Simd for Avx2 {
         v!(_mm256_movemask_pd(m)) != 0
     }
     #[inline(always)]
+    fn mask_bits(self, m: __m256d) -> u32 {
+        v!(_mm256_movemask_pd(m)) as u32
+    }
+    #[inline(always)]
     fn select(self, m: __m256d, a: __m256d, b: __m256d) -> __m256d {
         v!(_mm256_blendv_pd(b, a, m))
     }

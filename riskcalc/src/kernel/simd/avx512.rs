@@ -101,6 +101,10 @@ impl Simd for Avx512 {
         m != 0
     }
     #[inline(always)]
+    fn mask_bits(self, m: __mmask8) -> u32 {
+        u32::from(m)
+    }
+    #[inline(always)]
     fn select(self, m: __mmask8, a: __m512d, b: __m512d) -> __m512d {
         // blend takes the second operand where the mask bit is set.
         v!(_mm512_mask_blend_pd(m, b, a))

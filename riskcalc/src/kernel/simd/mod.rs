@@ -126,6 +126,8 @@ pub trait Simd: Copy {
     fn m_or(self, a: Self::M, b: Self::M) -> Self::M;
     fn m_and(self, a: Self::M, b: Self::M) -> Self::M;
     fn any(self, m: Self::M) -> bool;
+    /// Bit `l` set where lane `l` of the mask is set.
+    fn mask_bits(self, m: Self::M) -> u32;
     /// `if m { a } else { b }` per lane.
     fn select(self, m: Self::M, a: Self::F, b: Self::F) -> Self::F;
 

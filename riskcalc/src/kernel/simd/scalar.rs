@@ -81,6 +81,10 @@ impl Simd for Scalar {
         m
     }
     #[inline(always)]
+    fn mask_bits(self, m: bool) -> u32 {
+        u32::from(m)
+    }
+    #[inline(always)]
     fn select(self, m: bool, a: f64, b: f64) -> f64 {
         if m { a } else { b }
     }

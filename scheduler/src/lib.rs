@@ -1,0 +1,1 @@
+//! The riskgrid scheduler (issue #3, in progress).
