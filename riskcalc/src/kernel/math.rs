@@ -5,7 +5,9 @@
 
 use super::simd::Simd;
 
+#[allow(clippy::excessive_precision)] // fdlibm's digits, as published
 const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1; // fdlibm: low 32 bits zero
+#[allow(clippy::excessive_precision)]
 const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
 const LOG2_E: f64 = std::f64::consts::LOG2_E;
 /// 1.5·2^52: adding it rounds to an integer held in the low mantissa bits.
@@ -59,12 +61,13 @@ pub fn exp<S: Simd>(s: S, x: S::F) -> S::F {
     let p = s.add(c(0), s.add(r, s.mul(r2, q)));
     // bits(t) = bits(ROUND_MAGIC) + n; shift (n + 1023) into the exponent field.
     let bias = 1023u64.wrapping_sub(ROUND_MAGIC.to_bits());
-    let scale = s.from_bits(s.u_shl52(s.u_add(s.to_bits(t), s.splat_u(bias))));
+    let scale = s.cast_f(s.u_shl52(s.u_add(s.cast_u(t), s.splat_u(bias))));
     s.mul(p, scale)
 }
 
 /// Natural logarithm for positive normal x (fdlibm's `__ieee754_log` scheme).
 #[inline(always)]
+#[allow(clippy::excessive_precision)] // fdlibm's coefficients, as published
 pub fn ln<S: Simd>(s: S, x: S::F) -> S::F {
     const LG: [f64; 7] = [
         6.666_666_666_666_735_130e-1,
@@ -76,10 +79,10 @@ pub fn ln<S: Simd>(s: S, x: S::F) -> S::F {
         1.479_819_860_511_658_591e-1,
     ];
     const MANTISSA: u64 = (1 << 52) - 1;
-    let bits = s.to_bits(x);
+    let bits = s.cast_u(x);
     // Mantissa as m in [1, 2), biased exponent as an exact f64.
-    let m = s.from_bits(s.u_or(s.u_and(bits, s.splat_u(MANTISSA)), s.splat_u(1f64.to_bits())));
-    let e_biased = s.sub(s.from_bits(s.u_or(s.u_shr52(bits), s.splat_u(TWO_52.to_bits()))), s.splat(TWO_52));
+    let m = s.cast_f(s.u_or(s.u_and(bits, s.splat_u(MANTISSA)), s.splat_u(1f64.to_bits())));
+    let e_biased = s.sub(s.cast_f(s.u_or(s.u_shr52(bits), s.splat_u(TWO_52.to_bits()))), s.splat(TWO_52));
     // Renormalise m into [√2/2, √2) so that f = m - 1 is small.
     let big = s.lt(s.splat(std::f64::consts::SQRT_2), m);
     let m = s.select(big, s.mul(m, s.splat(0.5)), m);
@@ -126,7 +129,8 @@ const ACKLAM_C: [f64; 6] = [
     4.374_664_141_464_968,
     2.938_163_982_698_783,
 ];
-const ACKLAM_D: [f64; 4] = [7.784_695_709_041_462e-3, 3.224_671_290_700_398e-1, 2.445_134_137_142_996, 3.754_408_661_907_416];
+const ACKLAM_D: [f64; 4] =
+    [7.784_695_709_041_462e-3, 3.224_671_290_700_398e-1, 2.445_134_137_142_996, 3.754_408_661_907_416];
 const ACKLAM_P_LOW: f64 = 0.02425;
 
 /// The central-region value and the mask of lanes that need the tail formula.
@@ -237,7 +241,7 @@ pub fn inv_norm4<S: Simd>(s: S, p: [S::F; 4]) -> [S::F; 4] {
 #[inline(always)]
 pub fn uniform_from_u32<S: Simd>(s: S, x: S::U) -> S::F {
     let low = s.u_and(x, s.splat_u(0xFFFF_FFFF));
-    let as_float = s.from_bits(s.u_or(low, s.splat_u(TWO_52.to_bits())));
+    let as_float = s.cast_f(s.u_or(low, s.splat_u(TWO_52.to_bits())));
     // (2^52 + x) - (2^52 - 0.5) = x + 0.5 exactly.
     let x_half = s.sub(as_float, s.splat(TWO_52 - 0.5));
     s.mul(x_half, s.splat(1.0 / 4_294_967_296.0))

@@ -41,8 +41,8 @@ pub const MAX_BLOCK_SIZE: u32 = 1_048_576;
 /// `analysis.block_size` must be a multiple of this (SIMD lane width).
 pub const BLOCK_SIZE_MULTIPLE: u32 = 8;
 
-const _: () = assert!(MIN_BLOCK_SIZE % BLOCK_SIZE_MULTIPLE == 0);
-const _: () = assert!(MAX_BLOCK_SIZE % BLOCK_SIZE_MULTIPLE == 0);
+const _: () = assert!(MIN_BLOCK_SIZE.is_multiple_of(BLOCK_SIZE_MULTIPLE));
+const _: () = assert!(MAX_BLOCK_SIZE.is_multiple_of(BLOCK_SIZE_MULTIPLE));
 
 /// Largest accepted option maturity, in years.
 pub const MAX_MATURITY: f64 = 100.0;

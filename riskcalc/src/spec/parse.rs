@@ -84,10 +84,12 @@ fn to_field_error(path: &str, message: &str) -> FieldError {
     }
     // serde_yaml writes its own (sometimes shorter) path before the message.
     let mut msg = message;
-    if let Some((head, rest)) = message.split_once(": ") {
-        if !head.is_empty() && !head.contains(char::is_whitespace) && path.starts_with(head) {
-            msg = rest;
-        }
+    if let Some((head, rest)) = message.split_once(": ")
+        && !head.is_empty()
+        && !head.contains(char::is_whitespace)
+        && path.starts_with(head)
+    {
+        msg = rest;
     }
     let mut msg = msg.to_string();
     if let Some((inner, rest)) = split_inner(&msg) {

@@ -421,7 +421,9 @@ impl Validator {
         };
 
         let bs = a.block_size;
-        if !(limits::MIN_BLOCK_SIZE..=limits::MAX_BLOCK_SIZE).contains(&bs) || bs % limits::BLOCK_SIZE_MULTIPLE != 0 {
+        if !(limits::MIN_BLOCK_SIZE..=limits::MAX_BLOCK_SIZE).contains(&bs)
+            || !bs.is_multiple_of(limits::BLOCK_SIZE_MULTIPLE)
+        {
             self.push(
                 "analysis.block_size",
                 format!(

@@ -142,11 +142,11 @@ impl Simd for Avx2 {
         v!(_mm256_mul_epu32(a, b))
     }
     #[inline(always)]
-    fn to_bits(self, a: __m256d) -> __m256i {
+    fn cast_u(self, a: __m256d) -> __m256i {
         v!(_mm256_castpd_si256(a))
     }
     #[inline(always)]
-    fn from_bits(self, a: __m256i) -> __m256d {
+    fn cast_f(self, a: __m256i) -> __m256d {
         v!(_mm256_castsi256_pd(a))
     }
 }

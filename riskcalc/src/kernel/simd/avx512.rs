@@ -142,11 +142,11 @@ impl Simd for Avx512 {
         v!(_mm512_mul_epu32(a, b))
     }
     #[inline(always)]
-    fn to_bits(self, a: __m512d) -> __m512i {
+    fn cast_u(self, a: __m512d) -> __m512i {
         v!(_mm512_castpd_si512(a))
     }
     #[inline(always)]
-    fn from_bits(self, a: __m512i) -> __m512d {
+    fn cast_f(self, a: __m512i) -> __m512d {
         v!(_mm512_castsi512_pd(a))
     }
 }

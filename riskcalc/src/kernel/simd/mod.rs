@@ -140,6 +140,6 @@ pub trait Simd: Copy {
     fn u_shl52(self, a: Self::U) -> Self::U;
     /// `(a mod 2^32) * (b mod 2^32)` as a full 64-bit product.
     fn mul_lo32(self, a: Self::U, b: Self::U) -> Self::U;
-    fn to_bits(self, a: Self::F) -> Self::U;
-    fn from_bits(self, a: Self::U) -> Self::F;
+    fn cast_u(self, a: Self::F) -> Self::U;
+    fn cast_f(self, a: Self::U) -> Self::F;
 }

@@ -121,11 +121,11 @@ impl Simd for Scalar {
         (a & 0xFFFF_FFFF) * (b & 0xFFFF_FFFF)
     }
     #[inline(always)]
-    fn to_bits(self, a: f64) -> u64 {
+    fn cast_u(self, a: f64) -> u64 {
         a.to_bits()
     }
     #[inline(always)]
-    fn from_bits(self, a: u64) -> f64 {
+    fn cast_f(self, a: u64) -> f64 {
         f64::from_bits(a)
     }
 }

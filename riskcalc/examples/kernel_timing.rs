@@ -1,3 +1,6 @@
+//! Times the European kernel alone, per ISA: `ISA=avx512 cargo run --release -p riskcalc --example kernel_timing`.
+#![allow(clippy::unwrap_used)]
+
 use riskcalc::kernel::Isa;
 use riskcalc::kernel::dispatch::simulate_block;
 use riskcalc::kernel::path::BlockOut;
@@ -10,7 +13,10 @@ fn main() {
     let job = CompiledJob::compile(&spec, Isa::Scalar);
     let plan = &job.trades[0].plan;
     let keys = RoundKeys::from_seed(1);
-    let isas: Vec<Isa> = match std::env::var("ISA") { Ok(s) => vec![s.parse().unwrap()], Err(_) => vec![Isa::Scalar, Isa::Avx2, Isa::Avx512] };
+    let isas: Vec<Isa> = match std::env::var("ISA") {
+        Ok(s) => vec![s.parse().unwrap()],
+        Err(_) => vec![Isa::Scalar, Isa::Avx2, Isa::Avx512],
+    };
     for isa in isas {
         let n = 8192;
         let mut v = vec![0.0; n];
