@@ -21,10 +21,11 @@ fn main() {
         let n = 8192;
         let mut v = vec![0.0; n];
         let t = Instant::now();
-        for b in 0..1000u64 {
+        let blocks: u64 = std::env::var("BLOCKS").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
+        for b in 0..blocks {
             simulate_block(isa, plan, &keys, b * n as u64, BlockOut { values: &mut v, n_paths: n });
         }
         let dt = t.elapsed().as_secs_f64();
-        println!("{isa:?}: {:.2} ns/path sum {}", dt * 1e9 / (1000.0 * n as f64), v.iter().sum::<f64>());
+        println!("{isa:?}: {:.2} ns/path sum {}", dt * 1e9 / (blocks as f64 * n as f64), v.iter().sum::<f64>());
     }
 }

@@ -39,7 +39,8 @@ pub struct PortfolioReport {
 pub struct PricingReport {
     pub trades: Vec<TradeReport>,
     pub portfolio: PortfolioReport,
-    /// Paths merged (per trade).
+    /// Paths merged (per trade): fewer than requested when the job stopped
+    /// early at its target standard error.
     pub paths: u64,
     pub blocks: u64,
 }

@@ -28,13 +28,22 @@ pub fn run_pricing(job: &CompiledJob, isa: Isa, mut on_progress: impl FnMut(Prog
     while start < total {
         let end = (start + window).min(total);
         let results: Vec<_> = (start..end).into_par_iter().map(|b| price_block(job, b, isa)).collect();
-        for block in results.into_iter().flatten() {
-            acc.merge(block);
+        let mut stopped = false;
+        for block in results {
+            for trade_block in block {
+                acc.merge(trade_block);
+            }
+            // Early stop: the first block prefix meeting the target, whatever
+            // the window size, so the result does not depend on threads.
+            if job.target_met(&acc) {
+                stopped = true;
+                break;
+            }
         }
-        start = end;
+        start = if stopped { total } else { end };
         let report = PricingReport::new(job, &acc);
         on_progress(Progress {
-            blocks_done: end,
+            blocks_done: start.min(end),
             blocks_total: total,
             value: report.portfolio.value,
             std_error: report.portfolio.std_error,

@@ -308,6 +308,8 @@ pub struct CompiledJob {
     pub seed: u64,
     pub paths: u64,
     pub block_size: u32,
+    /// Stop once every trade's price standard error is at most this.
+    pub target_std_error: Option<f64>,
     pub market: Market,
     pub trades: Vec<CompiledTrade>,
 }
@@ -323,12 +325,33 @@ impl CompiledJob {
             .iter()
             .map(|t| compile_trade(t, &market, &a.greeks, &a.bumps, a.calibration_paths, spec.seed, isa))
             .collect();
-        CompiledJob { seed: spec.seed, paths: a.paths, block_size: a.block_size, market, trades }
+        CompiledJob {
+            seed: spec.seed,
+            paths: a.paths,
+            block_size: a.block_size,
+            target_std_error: a.target_std_error,
+            market,
+            trades,
+        }
     }
 
     /// Number of path blocks; the last may be partial.
     pub fn n_blocks(&self) -> u64 {
         self.paths.div_ceil(u64::from(self.block_size))
+    }
+
+    /// Blocks merged before the early-stop rule is first checked, so that the
+    /// standard errors it compares are estimated from enough paths.
+    pub const MIN_BLOCKS_BEFORE_STOP: u64 = 8;
+
+    /// Whether the early-stop target is met by these merged totals. Checked
+    /// after each block in block order, so the stopping block is a function of
+    /// the job alone, never of scheduling.
+    pub fn target_met(&self, acc: &crate::engine::Accumulator) -> bool {
+        let Some(target) = self.target_std_error else { return false };
+        let blocks = acc.complete_blocks();
+        blocks >= Self::MIN_BLOCKS_BEFORE_STOP.min(self.n_blocks())
+            && (0..self.trades.len()).all(|t| acc.totals(t).first().is_some_and(|m| m.std_error() <= target))
     }
 
     /// Paths in block `b`.
