@@ -1,4 +1,7 @@
 //! VaR, expected shortfall and their per-trade contributions from P&L vectors.
+//!
+//! Losses are written `0.0 - pnl`, not `-pnl`: a zero P&L gives +0.0, never
+//! -0.0, which protobuf cannot carry (it drops default-valued doubles).
 
 use super::job::RiskJob;
 use serde::{Deserialize, Serialize};
@@ -68,7 +71,7 @@ impl RiskReport {
                     if tail.is_empty() {
                         0.0
                     } else {
-                        -tail.iter().map(|&k| values(k)).sum::<f64>() / tail.len() as f64
+                        0.0 - tail.iter().map(|&k| values(k)).sum::<f64>() / tail.len() as f64
                     }
                 };
                 let var_scenario = tail.last().copied();
@@ -76,11 +79,11 @@ impl RiskReport {
                 let mut var_contributions = BTreeMap::new();
                 for (t, trade) in job.trades.iter().enumerate() {
                     es_contributions.insert(trade.id.clone(), mean_loss(&|k| pnl[t][k]));
-                    var_contributions.insert(trade.id.clone(), var_scenario.map_or(0.0, |k| -pnl[t][k]));
+                    var_contributions.insert(trade.id.clone(), var_scenario.map_or(0.0, |k| 0.0 - pnl[t][k]));
                 }
                 RiskLevel {
                     confidence,
-                    var: var_scenario.map_or(0.0, |k| -portfolio[k]),
+                    var: var_scenario.map_or(0.0, |k| 0.0 - portfolio[k]),
                     es: mean_loss(&|k| portfolio[k]),
                     tail_scenarios: tail.len() as u64,
                     es_contributions,
