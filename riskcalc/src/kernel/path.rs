@@ -65,31 +65,34 @@ pub fn simulate<S: Simd>(s: S, plan: &TradePlan, keys: &RoundKeys, first_path: u
         });
         if !matches!(plan.payoff, Payoff::Record) {
             for st in 0..plan.n_states() {
-                for j in 0..4 {
-                    let v = k.payoff(s, plan, st, j);
-                    s.store(v, &mut out.values[st * stride + base + 8 * j..]);
+                let v = k.payoff(s, plan, st);
+                for (j, vj) in v.into_iter().enumerate() {
+                    s.store(vj, &mut out.values[st * stride + base + 8 * j..]);
                 }
             }
         }
     }
 }
 
-/// Working state of one super-chunk, reused across chunks.
+/// Four vectors, one per Philox word (sub-chunk): the unit every loop works on.
+type Quad<S> = [<S as Simd>::F; 4];
+
+/// Working state of one super-chunk, reused across chunks. Everything is held
+/// as quads so the inner loops over the four sub-chunks have constant bounds.
 struct Kernel<S: Simd> {
     n_assets: usize,
-    n_states: usize,
-    /// ln S per (state, asset, sub-chunk).
-    x: Vec<S::F>,
-    /// Heston variance per (state, asset, sub-chunk).
-    v: Vec<S::F>,
-    /// Observer accumulators per (state, sub-chunk): running sum / hit flag /
-    /// exercised value, and the exercised flag.
-    acc: Vec<S::F>,
-    done: Vec<S::F>,
-    /// Correlated normals per (asset, sub-chunk) and Heston variance normals.
-    w: Vec<S::F>,
-    zv: Vec<S::F>,
-    z: Vec<S::F>,
+    /// ln S per (state, asset).
+    x: Vec<Quad<S>>,
+    /// Heston variance per (state, asset).
+    v: Vec<Quad<S>>,
+    /// Observer accumulator per state: running sum / hit flag / exercised value.
+    acc: Vec<Quad<S>>,
+    /// Exercised flag per state (early exercise only).
+    done: Vec<Quad<S>>,
+    /// Raw and correlated normals per asset; Heston variance normals.
+    z: Vec<Quad<S>>,
+    w: Vec<Quad<S>>,
+    zv: Vec<Quad<S>>,
     heston_slot: Vec<Option<usize>>,
 }
 
@@ -97,7 +100,7 @@ impl<S: Simd> Kernel<S> {
     #[inline(always)]
     fn new(s: S, plan: &TradePlan) -> Self {
         let (n_assets, n_states) = (plan.n_assets, plan.n_states());
-        let zero = s.splat(0.0);
+        let zero = [s.splat(0.0); 4];
         let mut heston_slot = Vec::with_capacity(n_assets);
         let mut next = 0;
         for asset in &plan.states[0].assets {
@@ -110,14 +113,13 @@ impl<S: Simd> Kernel<S> {
         }
         Kernel {
             n_assets,
-            n_states,
-            x: vec![zero; n_states * n_assets * 4],
-            v: vec![zero; n_states * n_assets * 4],
-            acc: vec![zero; n_states * 4],
-            done: vec![zero; n_states * 4],
-            w: vec![zero; n_assets * 4],
-            zv: vec![zero; next.max(1) * 4],
-            z: vec![zero; n_assets * 4],
+            x: vec![zero; n_states * n_assets],
+            v: vec![zero; n_states * n_assets],
+            acc: vec![zero; n_states],
+            done: vec![zero; n_states],
+            z: vec![zero; n_assets],
+            w: vec![zero; n_assets],
+            zv: vec![zero; next.max(1)],
             heston_slot,
         }
     }
@@ -132,39 +134,30 @@ impl<S: Simd> Kernel<S> {
         normals: &NormalSource<S>,
         mut record: impl FnMut(usize, usize, S::F),
     ) {
-        let (na, ns) = (self.n_assets, self.n_states);
+        let na = self.n_assets;
         let zero = s.splat(0.0);
-        for st in 0..ns {
-            for a in 0..na {
-                let asset = &plan.states[st].assets[a];
-                let x0 = s.splat(asset.log_spot);
-                let v0 = match asset.dynamics {
-                    Dynamics::Heston { v0, .. } => s.splat(v0),
-                    Dynamics::Gbm { .. } => zero,
+        for (state, (x, v)) in plan.states.iter().zip(self.x.chunks_exact_mut(na).zip(self.v.chunks_exact_mut(na))) {
+            for ((asset, x), v) in state.assets.iter().zip(x.iter_mut()).zip(v.iter_mut()) {
+                *x = [s.splat(asset.log_spot); 4];
+                *v = match asset.dynamics {
+                    Dynamics::Heston { v0, .. } => [s.splat(v0); 4],
+                    Dynamics::Gbm { .. } => [zero; 4],
                 };
-                for j in 0..4 {
-                    self.x[(st * na + a) * 4 + j] = x0;
-                    self.v[(st * na + a) * 4 + j] = v0;
-                }
-            }
-            for j in 0..4 {
-                self.acc[st * 4 + j] = zero;
-                self.done[st * 4 + j] = zero;
             }
         }
+        self.acc.fill([zero; 4]);
+        self.done.fill([zero; 4]);
         let dims = plan.dims_per_step();
         let n_heston = plan.n_heston();
         for step in 0..plan.steps {
             let mut dim = step * dims;
-            for a in 0..na {
-                let z = normals.draw(s, dim);
+            for z in self.z.iter_mut() {
+                *z = normals.draw(s, dim);
                 dim += 1;
-                self.z[a * 4..a * 4 + 4].copy_from_slice(&z);
             }
-            for h in 0..n_heston {
-                let z = normals.draw(s, dim);
+            for z in self.zv.iter_mut().take(n_heston) {
+                *z = normals.draw(s, dim);
                 dim += 1;
-                self.zv[h * 4..h * 4 + 4].copy_from_slice(&z);
             }
             self.correlate(s, plan);
             self.advance(s, plan);
@@ -180,45 +173,49 @@ impl<S: Simd> Kernel<S> {
     fn correlate(&mut self, s: S, plan: &TradePlan) {
         let na = self.n_assets;
         if na == 1 {
-            self.w[..4].copy_from_slice(&self.z[..4]);
+            self.w[0] = self.z[0];
             return;
         }
-        for a in 0..na {
+        for (a, (w, row)) in self.w.iter_mut().zip(plan.chol.chunks_exact(na)).enumerate() {
+            let mut acc = [s.splat(0.0); 4];
+            let l0 = s.splat(row[0]);
             for j in 0..4 {
-                let mut acc = s.mul(s.splat(plan.chol[a * na]), self.z[j]);
-                for b in 1..=a {
-                    acc = s.add(acc, s.mul(s.splat(plan.chol[a * na + b]), self.z[b * 4 + j]));
-                }
-                self.w[a * 4 + j] = acc;
+                acc[j] = s.mul(l0, self.z[0][j]);
             }
+            for (l, z) in row[1..=a].iter().zip(&self.z[1..=a]) {
+                let l = s.splat(*l);
+                for j in 0..4 {
+                    acc[j] = s.add(acc[j], s.mul(l, z[j]));
+                }
+            }
+            *w = acc;
         }
     }
 
     #[inline(always)]
     fn advance(&mut self, s: S, plan: &TradePlan) {
         let na = self.n_assets;
-        for (st, state) in plan.states.iter().enumerate() {
-            for (a, asset) in state.assets.iter().enumerate() {
-                let i = (st * na + a) * 4;
+        let zero = s.splat(0.0);
+        for (state, (xs, vs)) in plan.states.iter().zip(self.x.chunks_exact_mut(na).zip(self.v.chunks_exact_mut(na))) {
+            for (a, ((asset, x), v)) in state.assets.iter().zip(xs.iter_mut()).zip(vs.iter_mut()).enumerate() {
+                let w = &self.w[a];
                 match asset.dynamics {
                     Dynamics::Gbm { drift_dt, vol_sqrt_dt } => {
                         let (mu, sig) = (s.splat(drift_dt), s.splat(vol_sqrt_dt));
                         for j in 0..4 {
-                            self.x[i + j] = s.add(self.x[i + j], s.add(mu, s.mul(sig, self.w[a * 4 + j])));
+                            x[j] = s.add(x[j], s.add(mu, s.mul(sig, w[j])));
                         }
                     }
                     Dynamics::Heston { carry_dt, dt, kappa_dt, theta, xi, rho, rho_bar, .. } => {
-                        let h = self.heston_slot[a].unwrap_or(0);
-                        let zero = s.splat(0.0);
+                        let zv = &self.zv[self.heston_slot[a].unwrap_or(0)];
                         for j in 0..4 {
-                            let vp = s.max(self.v[i + j], zero);
+                            let vp = s.max(v[j], zero);
                             let sq = s.sqrt(s.mul(vp, s.splat(dt)));
-                            let wa = self.w[a * 4 + j];
                             let drift = s.sub(s.splat(carry_dt), s.mul(s.mul(s.splat(0.5), vp), s.splat(dt)));
-                            self.x[i + j] = s.add(self.x[i + j], s.add(drift, s.mul(sq, wa)));
-                            let zvar = s.add(s.mul(s.splat(rho), wa), s.mul(s.splat(rho_bar), self.zv[h * 4 + j]));
+                            x[j] = s.add(x[j], s.add(drift, s.mul(sq, w[j])));
+                            let zvar = s.add(s.mul(s.splat(rho), w[j]), s.mul(s.splat(rho_bar), zv[j]));
                             let mean_rev = s.mul(s.splat(kappa_dt), s.sub(s.splat(theta), vp));
-                            self.v[i + j] = s.add(self.v[i + j], s.add(mean_rev, s.mul(s.mul(s.splat(xi), sq), zvar)));
+                            v[j] = s.add(v[j], s.add(mean_rev, s.mul(s.mul(s.splat(xi), sq), zvar)));
                         }
                     }
                 }
@@ -232,86 +229,119 @@ impl<S: Simd> Kernel<S> {
         let one = s.splat(1.0);
         let zero = s.splat(0.0);
         let n_obs = plan.n_observations() as usize;
-        for st in 0..self.n_states {
-            for j in 0..4 {
-                let x = self.x[st * na * 4 + j];
-                let acc = &mut self.acc[st * 4 + j];
-                match &plan.payoff {
-                    Payoff::Asian { geometric: false, .. } => *acc = s.add(*acc, exp(s, x)),
-                    Payoff::Asian { geometric: true, .. } => *acc = s.add(*acc, x),
-                    Payoff::Barrier { up, log_barrier, .. } => {
-                        let b = s.splat(*log_barrier);
-                        let hit = if *up { s.le(b, x) } else { s.le(x, b) };
-                        *acc = s.select(hit, one, *acc);
+        for (st, ((acc, done), xs)) in
+            self.acc.iter_mut().zip(self.done.iter_mut()).zip(self.x.chunks_exact(na)).enumerate()
+        {
+            let x = &xs[0];
+            match &plan.payoff {
+                Payoff::Asian { geometric: false, .. } => {
+                    for j in 0..4 {
+                        acc[j] = s.add(acc[j], exp(s, x[j]));
                     }
-                    Payoff::Exercise { call, strike, coeffs } => {
-                        let spot = exp(s, x);
-                        let intrinsic = intrinsic(s, *call, spot, s.splat(*strike));
-                        let disc = s.splat(plan.states[st].obs_discount[k - 1]);
-                        let done = self.done[st * 4 + j];
-                        let alive = s.lt(done, s.splat(0.5));
+                }
+                Payoff::Asian { geometric: true, .. } => {
+                    for j in 0..4 {
+                        acc[j] = s.add(acc[j], x[j]);
+                    }
+                }
+                Payoff::Barrier { up, log_barrier, .. } => {
+                    let b = s.splat(*log_barrier);
+                    for j in 0..4 {
+                        let hit = if *up { s.le(b, x[j]) } else { s.le(x[j], b) };
+                        acc[j] = s.select(hit, one, acc[j]);
+                    }
+                }
+                Payoff::Exercise { call, strike, coeffs } => {
+                    let disc = s.splat(plan.states[st].obs_discount[k - 1]);
+                    let kk = s.splat(*strike);
+                    for j in 0..4 {
+                        let spot = exp(s, x[j]);
+                        let intrinsic = intrinsic(s, *call, spot, kk);
+                        let alive = s.lt(done[j], s.splat(0.5));
                         let exercise = if k == n_obs {
                             alive
                         } else {
                             let c = coeffs[k - 1];
-                            let m = s.div(spot, s.splat(*strike));
-                            let basis = s.add(s.splat(c[0]), s.mul(m, s.add(s.splat(c[1]), s.mul(m, s.splat(c[2])))));
-                            let continuation = s.mul(basis, s.splat(*strike));
+                            let m = s.div(spot, kk);
+                            let basis =
+                                s.add(s.splat(c[0]), s.mul(m, s.add(s.splat(c[1]), s.mul(m, s.splat(c[2])))));
+                            let continuation = s.mul(basis, kk);
                             let itm = s.lt(zero, intrinsic);
                             s.m_and(alive, s.m_and(itm, s.le(continuation, intrinsic)))
                         };
-                        *acc = s.select(exercise, s.mul(intrinsic, disc), *acc);
-                        self.done[st * 4 + j] = s.select(exercise, one, done);
+                        acc[j] = s.select(exercise, s.mul(intrinsic, disc), acc[j]);
+                        done[j] = s.select(exercise, one, done[j]);
                     }
-                    Payoff::Record if st == 0 => record(k - 1, j, exp(s, x)),
-                    _ => {}
                 }
+                Payoff::Record if st == 0 => {
+                    for j in 0..4 {
+                        record(k - 1, j, exp(s, x[j]));
+                    }
+                }
+                _ => {}
             }
         }
     }
 
-    /// The discounted payoff of state `st`, sub-chunk `j`.
+    /// The discounted payoffs of state `st`, one vector per sub-chunk.
     #[inline(always)]
-    fn payoff(&self, s: S, plan: &TradePlan, st: usize, j: usize) -> S::F {
+    fn payoff(&self, s: S, plan: &TradePlan, st: usize) -> Quad<S> {
         let na = self.n_assets;
-        let state = &plan.states[st];
-        let disc = s.splat(state.discount);
-        let x = |a: usize| self.x[(st * na + a) * 4 + j];
-        let acc = self.acc[st * 4 + j];
+        let xs = &self.x[st * na..(st + 1) * na];
+        let acc = &self.acc[st];
+        let disc = s.splat(plan.states[st].discount);
         let zero = s.splat(0.0);
-        let undiscounted = match &plan.payoff {
-            Payoff::Vanilla { call, strike } => intrinsic(s, *call, exp(s, x(0)), s.splat(*strike)),
-            Payoff::Digital { call, strike, cash } => {
-                let spot = exp(s, x(0));
+        let mut out = [zero; 4];
+        match &plan.payoff {
+            Payoff::Vanilla { call, strike } => {
                 let k = s.splat(*strike);
-                let pays = if *call { s.lt(k, spot) } else { s.lt(spot, k) };
-                s.select(pays, s.splat(*cash), zero)
+                for j in 0..4 {
+                    out[j] = s.mul(intrinsic(s, *call, exp(s, xs[0][j]), k), disc);
+                }
+            }
+            Payoff::Digital { call, strike, cash } => {
+                let (k, cash) = (s.splat(*strike), s.splat(*cash));
+                for j in 0..4 {
+                    let spot = exp(s, xs[0][j]);
+                    let pays = if *call { s.lt(k, spot) } else { s.lt(spot, k) };
+                    out[j] = s.mul(s.select(pays, cash, zero), disc);
+                }
             }
             Payoff::Asian { call, strike, geometric } => {
                 let n = s.splat(f64::from(plan.n_observations()));
-                let mean = s.div(acc, n);
-                let average = if *geometric { exp(s, mean) } else { mean };
-                intrinsic(s, *call, average, s.splat(*strike))
+                let k = s.splat(*strike);
+                for j in 0..4 {
+                    let mean = s.div(acc[j], n);
+                    let average = if *geometric { exp(s, mean) } else { mean };
+                    out[j] = s.mul(intrinsic(s, *call, average, k), disc);
+                }
             }
             Payoff::Barrier { call, strike, knock_in, .. } => {
-                let vanilla = intrinsic(s, *call, exp(s, x(0)), s.splat(*strike));
-                let hit = s.lt(s.splat(0.5), acc);
-                if *knock_in { s.select(hit, vanilla, zero) } else { s.select(hit, zero, vanilla) }
+                let k = s.splat(*strike);
+                for j in 0..4 {
+                    let vanilla = intrinsic(s, *call, exp(s, xs[0][j]), k);
+                    let hit = s.lt(s.splat(0.5), acc[j]);
+                    let alive = if *knock_in { s.select(hit, vanilla, zero) } else { s.select(hit, zero, vanilla) };
+                    out[j] = s.mul(alive, disc);
+                }
             }
             Payoff::Basket { call, strike, weights, geometric } => {
-                let mut sum = zero;
-                for (a, &wgt) in weights.iter().enumerate() {
-                    let term = if *geometric { x(a) } else { exp(s, x(a)) };
-                    sum = s.add(sum, s.mul(s.splat(wgt), term));
+                let k = s.splat(*strike);
+                for j in 0..4 {
+                    let mut sum = zero;
+                    for (x, &wgt) in xs.iter().zip(weights) {
+                        let term = if *geometric { x[j] } else { exp(s, x[j]) };
+                        sum = s.add(sum, s.mul(s.splat(wgt), term));
+                    }
+                    let basket = if *geometric { exp(s, sum) } else { sum };
+                    out[j] = s.mul(intrinsic(s, *call, basket, k), disc);
                 }
-                let basket = if *geometric { exp(s, sum) } else { sum };
-                intrinsic(s, *call, basket, s.splat(*strike))
             }
             // Already discounted at the exercise date.
-            Payoff::Exercise { .. } => return acc,
-            Payoff::Stock | Payoff::Record => zero,
-        };
-        s.mul(undiscounted, disc)
+            Payoff::Exercise { .. } => out = *acc,
+            Payoff::Stock | Payoff::Record => {}
+        }
+        out
     }
 }
 
