@@ -149,6 +149,11 @@ impl<S: Simd> Kernel<S> {
         self.done.fill([zero; 4]);
         let dims = plan.dims_per_step();
         let n_heston = plan.n_heston();
+        // Terminal-only payoffs have nothing to observe along the path.
+        let observes = matches!(
+            plan.payoff,
+            Payoff::Asian { .. } | Payoff::Barrier { .. } | Payoff::Exercise { .. } | Payoff::Record
+        );
         for step in 0..plan.steps {
             let mut dim = step * dims;
             for z in self.z.iter_mut() {
@@ -161,7 +166,7 @@ impl<S: Simd> Kernel<S> {
             }
             self.correlate(s, plan);
             self.advance(s, plan);
-            if (step + 1) % plan.obs_every == 0 {
+            if observes && (step + 1) % plan.obs_every == 0 {
                 let k = ((step + 1) / plan.obs_every) as usize;
                 self.observe(s, plan, k, &mut record);
             }
@@ -263,8 +268,7 @@ impl<S: Simd> Kernel<S> {
                         } else {
                             let c = coeffs[k - 1];
                             let m = s.div(spot, kk);
-                            let basis =
-                                s.add(s.splat(c[0]), s.mul(m, s.add(s.splat(c[1]), s.mul(m, s.splat(c[2])))));
+                            let basis = s.add(s.splat(c[0]), s.mul(m, s.add(s.splat(c[1]), s.mul(m, s.splat(c[2])))));
                             let continuation = s.mul(basis, kk);
                             let itm = s.lt(zero, intrinsic);
                             s.m_and(alive, s.m_and(itm, s.le(continuation, intrinsic)))
