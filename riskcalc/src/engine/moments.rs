@@ -23,9 +23,9 @@ impl Moments {
         if n == 0 {
             return Moments::default();
         }
-        let sum = striped_sum(values.iter().copied());
+        let sum = striped_sum(values, |v| v);
         let mean = sum / n as f64;
-        let m2 = striped_sum(values.iter().map(|v| (v - mean) * (v - mean)));
+        let m2 = striped_sum(values, |v| (v - mean) * (v - mean));
         Moments { n, sum, m2 }
     }
 
@@ -73,13 +73,21 @@ impl Moments {
     }
 }
 
-/// Sum with eight interleaved accumulators (value i goes to accumulator i mod 8),
-/// combined as a fixed tree. The order depends only on the index, so every
-/// ISA and thread count gives the same bits, and LLVM can still vectorise it.
-pub fn striped_sum(values: impl Iterator<Item = f64>) -> f64 {
+/// Sum of `f(v)` with eight interleaved accumulators (value i goes to
+/// accumulator i mod 8), combined as a fixed tree. The order depends only on
+/// the index, so every ISA and thread count gives the same bits; written over
+/// chunks of eight so that LLVM keeps the accumulators in one vector register.
+pub fn striped_sum(values: &[f64], f: impl Fn(f64) -> f64) -> f64 {
     let mut acc = [0.0f64; 8];
-    for (i, v) in values.enumerate() {
-        acc[i % 8] += v;
+    let chunks = values.chunks_exact(8);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for k in 0..8 {
+            acc[k] += f(chunk[k]);
+        }
+    }
+    for (k, &v) in rest.iter().enumerate() {
+        acc[k] += f(v);
     }
     ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
 }
@@ -101,6 +109,18 @@ mod tests {
         assert_eq!(m.n, 1000);
         assert!((m.mean() - mean).abs() < 1e-10);
         assert!((m.std_error() - (var / n).sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn striped_sum_assigns_value_i_to_accumulator_i_mod_8() {
+        // Reference: the definition, one value at a time.
+        let values: Vec<f64> = (0..1003).map(|i| (i as f64 * 0.37).sin() * 1e3).collect();
+        let mut acc = [0.0f64; 8];
+        for (i, v) in values.iter().enumerate() {
+            acc[i % 8] += v;
+        }
+        let reference = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        assert_eq!(striped_sum(&values, |v| v).to_bits(), reference.to_bits());
     }
 
     #[test]
