@@ -102,7 +102,7 @@ fn merged_blocks_match_run_pricing_whatever_the_sharding() {
             for &(t, b) in shard {
                 let block = price_trade_block(&job, t, b, worker_isa);
                 // A retried work item is delivered twice.
-                if rng.next_u32() % 4 == 0 {
+                if rng.next_u32().is_multiple_of(4) {
                     deliveries.push(block.clone());
                 }
                 deliveries.push(block);

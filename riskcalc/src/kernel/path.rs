@@ -5,6 +5,10 @@
 //! with the Cholesky factor and advances every revaluation state with them, so
 //! bump-and-revalue Greeks cost one set of random numbers, not one per bump.
 
+// `for j in 0..4` names the sub-chunk across several quads at once; iterators
+// over one of them would hide that the others are indexed the same way.
+#![allow(clippy::needless_range_loop)]
+
 use super::math::{exp, ln};
 use super::normals::{NormalSource, splat_keys};
 use super::simd::Simd;
