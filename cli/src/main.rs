@@ -2,6 +2,7 @@
 
 mod bench;
 mod exit;
+mod grid;
 mod jobfile;
 mod run;
 mod table;
@@ -36,6 +37,20 @@ enum Command {
     Schema,
     /// Measure engine throughput (European paths/s, basket asset-steps/s, Heston Greeks seconds).
     Bench(bench::BenchArgs),
+    /// Serve the grid's scheduler (gRPC JobService + WorkerService, health, reflection).
+    Scheduler(grid::serve::SchedulerArgs),
+    /// Serve as a grid worker: lease tasks from a scheduler and compute them.
+    Worker(grid::serve::WorkerArgs),
+    /// Submit a job file to a scheduler; prints the job id (or follows it with --watch).
+    Submit(grid::client::SubmitArgs),
+    /// Follow a job with a progress bar (percent, estimate ± CI, ETA), then print its result.
+    Watch(grid::client::JobArgs),
+    /// Print the result of a finished job (--json: the shape of `run --json`).
+    Result(grid::client::JobArgs),
+    /// Cancel a queued or running job; its leases are freed.
+    Cancel(grid::client::JobArgs),
+    /// List a tenant's jobs, newest first.
+    Jobs(grid::client::JobsArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -50,6 +65,13 @@ fn main() -> std::process::ExitCode {
             Ok(())
         }
         Command::Bench(args) => bench::bench(args),
+        Command::Scheduler(args) => grid::serve::scheduler(args),
+        Command::Worker(args) => grid::serve::worker(args),
+        Command::Submit(args) => grid::client::submit(args),
+        Command::Watch(args) => grid::client::watch(args),
+        Command::Result(args) => grid::client::result(args),
+        Command::Cancel(args) => grid::client::cancel(args),
+        Command::Jobs(args) => grid::client::jobs(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -47,3 +47,7 @@ pub const JOB_SERVICE: &str = "riskgrid.v1.JobService";
 
 /// Fully qualified name of the worker-facing service.
 pub const WORKER_SERVICE: &str = "riskgrid.v1.WorkerService";
+
+/// gRPC metadata key carrying the worker id on `WorkerService.ReportResults`
+/// streams (the streamed `BlockResult`s do not repeat it).
+pub const WORKER_ID_METADATA: &str = "riskgrid-worker-id";

@@ -1,0 +1,121 @@
+//! `riskgrid scheduler` and `riskgrid worker`.
+
+use super::{block_on, init_logging};
+use crate::exit::Failure;
+use anyhow::Context;
+use riskgrid_scheduler::grpc::{ServeOptions, check_listen, open_scheduler, serve, shutdown_signal};
+use riskgrid_scheduler::{PlannerConfig, SchedulerConfig};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, clap::Args)]
+pub struct SchedulerArgs {
+    /// Address to listen on (port 0 picks a free port; the chosen address is printed).
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    pub listen: SocketAddr,
+    /// SQLite file keeping jobs and merged blocks across restarts (default: memory only).
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// Allow listening beyond loopback without TLS (TLS comes with issue #5).
+    #[arg(long)]
+    pub insecure_listen_anywhere: bool,
+    /// A lease lasts this long (ms) unless a heartbeat renews it.
+    #[arg(long, default_value_t = 15_000)]
+    pub lease_ms: u64,
+    /// A worker silent this long (ms) is dropped and its tasks requeued.
+    #[arg(long, default_value_t = 30_000)]
+    pub worker_timeout_ms: u64,
+    /// Leases of one task (first try included) before its job fails.
+    #[arg(long, default_value_t = 4)]
+    pub max_attempts: u32,
+    /// Aim for tasks of about this many core-seconds (clamped to 0.5-5).
+    #[arg(long, default_value_t = 2.0)]
+    pub task_seconds: f64,
+    /// Throughput assumed before workers report any (path-steps per core-second); sizes the first tasks.
+    #[arg(long)]
+    pub initial_throughput: Option<f64>,
+    /// Forget finished jobs this many seconds after they end (default: keep them).
+    #[arg(long)]
+    pub retention_secs: Option<u64>,
+}
+
+pub fn scheduler(args: SchedulerArgs) -> Result<(), Failure> {
+    init_logging();
+    check_listen(args.listen, args.insecure_listen_anywhere).map_err(Failure::Input)?;
+    let options = ServeOptions {
+        config: SchedulerConfig {
+            lease_ms: args.lease_ms.max(100),
+            worker_timeout_ms: args.worker_timeout_ms.max(args.lease_ms),
+            max_attempts: args.max_attempts.max(1),
+            planner: PlannerConfig { target_seconds: args.task_seconds },
+            retention_ms: args.retention_secs.map(|s| s * 1000),
+            initial_throughput: args.initial_throughput.unwrap_or(riskgrid_scheduler::CostModel::DEFAULT_THROUGHPUT),
+            ..SchedulerConfig::default()
+        },
+        db: args.db.clone(),
+        ..ServeOptions::default()
+    };
+    block_on(2, async move {
+        let scheduler = open_scheduler(&options).map_err(|e| anyhow::anyhow!("opening the job store: {e}"))?;
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("--listen {}: cannot bind", args.listen))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        let db = args.db.as_ref().map_or("memory only".to_owned(), |p| p.display().to_string());
+        println!("riskgrid scheduler listening on {addr} (store: {db})");
+        let _ = std::io::stdout().flush();
+        serve(listener, scheduler, &options, shutdown_signal()).await.context("serving")?;
+        Ok(())
+    })
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WorkerArgs {
+    /// The scheduler's URL.
+    #[arg(long, default_value = "http://127.0.0.1:7878", env = "RISKGRID_SCHEDULER")]
+    pub scheduler: String,
+    /// Compute threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Name shown in the scheduler's logs (default: the host's address).
+    #[arg(long, default_value = "")]
+    pub name: String,
+    /// Node label KEY=VALUE (repeatable), e.g. zone=eu-west-1a.
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// On SIGTERM, seconds running tasks may take to finish before they are given back.
+    #[arg(long, default_value_t = 30.0)]
+    pub grace_secs: f64,
+    /// Instruction set: auto, scalar, avx2 or avx512. Results do not depend on it.
+    #[arg(long, default_value = "auto")]
+    pub isa: String,
+}
+
+pub fn worker(args: WorkerArgs) -> Result<(), Failure> {
+    init_logging();
+    let isa = crate::run::parse_isa(&args.isa)?;
+    if args.threads == Some(0) {
+        return Err(Failure::Input("--threads: must be at least 1".into()));
+    }
+    if !(args.grace_secs.is_finite() && args.grace_secs >= 0.0) {
+        return Err(Failure::Input("--grace-secs: must be a number of seconds >= 0".into()));
+    }
+    let mut labels = BTreeMap::new();
+    for l in &args.labels {
+        let (k, v) = l.split_once('=').ok_or_else(|| Failure::Input(format!("--label {l:?}: expected KEY=VALUE")))?;
+        labels.insert(k.to_owned(), v.to_owned());
+    }
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let config = riskgrid_worker::WorkerConfig {
+        scheduler: args.scheduler,
+        threads,
+        name: args.name,
+        labels,
+        grace: Duration::from_secs_f64(args.grace_secs),
+        isa,
+    };
+    block_on(1, async move { riskgrid_worker::run(config, shutdown_signal()).await.map_err(Failure::Input) })
+}

@@ -1,0 +1,375 @@
+//! The grid end to end: a real scheduler and real worker processes on
+//! loopback, driven through the `riskgrid` binary and a gRPC client.
+//! Every child is killed when its handle drops; every wait is bounded.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use riskgrid_proto::v1 as pb;
+use riskgrid_proto::v1::job_service_client::JobServiceClient;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_riskgrid");
+
+/// A child process, killed (SIGKILL) and reaped on drop.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Proc {
+    fn kill9(&mut self) {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+
+    /// SIGTERM, then waits (bounded) for the exit status.
+    fn terminate(&mut self, within: Duration) -> std::process::ExitStatus {
+        let pid = self.0.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "process {pid} did not exit within {within:?} of SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn temp_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("riskgrid-grid-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A two-trade job (a European and a 12-fixing Asian with Greeks) of `paths` paths.
+fn job_file(dir: &Path, name: &str, paths: u64) -> PathBuf {
+    let text = format!(
+        "seed: 7
+market: {{rate: 0.03, underlyings: [{{id: SPX, spot: 100, dividend_yield: 0.01, vol: 0.2}}]}}
+portfolio:
+  - {{id: c1, instrument: {{type: european, underlying: SPX, option: call, strike: 100, maturity: 1}}}}
+  - {{id: p1, quantity: -2, instrument: {{type: asian, underlying: SPX, option: put, strike: 95, maturity: 1, fixings: 12, average: arithmetic}}}}
+analysis: {{paths: {paths}, block_size: 1024, greeks: [delta, vega, rho, theta]}}
+"
+    );
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The scheduler on a free port (it prints the address it bound).
+fn scheduler(extra: &[&str]) -> (Proc, String) {
+    scheduler_on("127.0.0.1:0", extra)
+}
+
+fn scheduler_on(listen: &str, extra: &[&str]) -> (Proc, String) {
+    let mut args = vec!["scheduler", "--listen", listen, "--lease-ms", "1500", "--worker-timeout-ms", "3000"];
+    args.extend_from_slice(extra);
+    let mut child = Command::new(BIN).args(&args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let proc = Proc(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(Duration::from_secs(20)).expect("the scheduler prints its address");
+    let addr = line.split_whitespace().find(|w| w.starts_with("127.0.0.1:")).expect("an address").to_owned();
+    (proc, format!("http://{addr}"))
+}
+
+fn worker(url: &str, name: &str) -> Proc {
+    let args = ["worker", "--scheduler", url, "--threads", "1", "--name", name, "--grace-secs", "5"];
+    Proc(Command::new(BIN).args(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap())
+}
+
+/// Runs `riskgrid` to completion, killing it after `limit`.
+fn riskgrid(args: &[&str], limit: Duration) -> Output {
+    let mut child = Command::new(BIN).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let deadline = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("riskgrid {args:?} took more than {limit:?}; stderr: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "exit {:?}, stderr: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
+
+/// The in-process result (`riskgrid run --json`), the reference for every grid result.
+fn local(file: &Path) -> serde_json::Value {
+    json(&riskgrid(&["run", file.to_str().unwrap(), "--json", "--quiet"], Duration::from_secs(60)))
+}
+
+/// Bit-level comparison: serde_json prints the shortest text that round-trips each f64.
+fn assert_same_bits(grid: &serde_json::Value, local: &serde_json::Value) {
+    assert_eq!(grid["pricing"].to_string(), local["pricing"].to_string());
+    assert_eq!(grid["risk"].to_string(), local["risk"].to_string());
+}
+
+fn submit(url: &str, file: &Path) -> String {
+    let out =
+        json(&riskgrid(&["submit", file.to_str().unwrap(), "--scheduler", url, "--json"], Duration::from_secs(10)));
+    out["job_id"].as_str().unwrap().to_owned()
+}
+
+fn jobs(url: &str) -> Vec<serde_json::Value> {
+    json(&riskgrid(&["jobs", "--scheduler", url, "--json"], Duration::from_secs(10))).as_array().unwrap().clone()
+}
+
+fn job_row(url: &str, id: &str) -> serde_json::Value {
+    jobs(url).into_iter().find(|j| j["job_id"] == id).expect("job listed")
+}
+
+/// Polls until `f` holds, at most `limit`.
+fn wait_until(limit: Duration, what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn result(url: &str, id: &str, limit: Duration) -> serde_json::Value {
+    json(&riskgrid(&["watch", id, "--scheduler", url, "--json", "--quiet"], limit))
+}
+
+#[test]
+fn two_workers_give_the_bits_of_run() {
+    let dir = temp_dir("bits");
+    let file = job_file(&dir, "job.yaml", 1_000_000);
+    let (_s, url) = scheduler(&["--task-seconds", "0.5", "--initial-throughput", "1e7"]);
+    let _w1 = worker(&url, "w1");
+    let _w2 = worker(&url, "w2");
+    let out = riskgrid(
+        &["submit", file.to_str().unwrap(), "--scheduler", &url, "--watch", "--json", "--quiet"],
+        Duration::from_secs(30),
+    );
+    let grid = json(&out);
+    assert_same_bits(&grid, &local(&file));
+    assert_eq!(grid["pricing"]["paths"], 1_000_000);
+    assert_eq!(grid["job"]["spec_sha256"], local(&file)["job"]["spec_sha256"]);
+    // `result` gives the same again, and resubmitting with the same request id returns the same job.
+    let id = grid["job"]["job_id"].as_str().unwrap();
+    let again = json(&riskgrid(&["result", id, "--scheduler", &url, "--json"], Duration::from_secs(10)));
+    assert_same_bits(&again, &grid);
+    let args = ["submit", file.to_str().unwrap(), "--scheduler", &url, "--json", "--request-id", "r-1"];
+    let first = json(&riskgrid(&args, Duration::from_secs(10)));
+    let second = json(&riskgrid(&args, Duration::from_secs(10)));
+    assert_eq!(first["job_id"], second["job_id"]);
+    assert_eq!((first["created"].as_bool(), second["created"].as_bool()), (Some(true), Some(false)));
+}
+
+#[test]
+fn killing_a_worker_mid_job_changes_no_bit() {
+    let dir = temp_dir("kill-worker");
+    let file = job_file(&dir, "job.yaml", 8_000_000);
+    let (_s, url) = scheduler(&["--task-seconds", "0.5", "--initial-throughput", "2e7"]);
+    let mut w1 = worker(&url, "doomed");
+    let _w2 = worker(&url, "survivor");
+    let id = submit(&url, &file);
+    wait_until(Duration::from_secs(20), "some progress", || job_row(&url, &id)["percent"].as_f64().unwrap() > 5.0);
+    assert_ne!(job_row(&url, &id)["state"], "succeeded", "the job should still be running when the worker dies");
+    w1.kill9();
+    let grid = result(&url, &id, Duration::from_secs(40));
+    assert_same_bits(&grid, &local(&file));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_name_the_field_and_create_nothing() {
+    let dir = temp_dir("bad");
+    let (_s, url) = scheduler(&[]);
+    let mut client = JobServiceClient::connect(url.clone()).await.unwrap();
+    let good = std::fs::read_to_string(job_file(&dir, "good.yaml", 10_000)).unwrap();
+    let cases: Vec<(&str, Option<pb::submit_job_request::Spec>, &str)> = vec![
+        ("empty portfolio", Some(yaml(&cut_portfolio(&good))), "job_yaml: portfolio: "),
+        (
+            "unknown instrument",
+            Some(yaml(&good.replace("type: european", "type: swaption"))),
+            "job_yaml: portfolio[0].instrument: unknown instrument type `swaption`",
+        ),
+        (
+            "paths 0",
+            Some(yaml(&good.replace("paths: 10000", "paths: 0"))),
+            "job_yaml: analysis.paths: number of paths must be at least 1",
+        ),
+        (
+            "paths 10^15",
+            Some(yaml(&good.replace("paths: 10000", "paths: 1000000000000000"))),
+            "job_yaml: analysis.paths: 1000000000000000 paths exceeds the limit",
+        ),
+        (
+            "malformed bytes",
+            Some(pb::submit_job_request::Spec::JobYaml(vec![0xff, 0xfe, b's'])),
+            "job_yaml: not valid UTF-8",
+        ),
+        ("malformed JSON", Some(pb::submit_job_request::Spec::JobJson(b"{\"seed\": ".to_vec())), "job_json: "),
+        ("no spec", None, "spec: required"),
+    ];
+    for (what, spec, expected) in cases {
+        let request = pb::SubmitJobRequest {
+            client_request_id: format!("bad-{}", what.replace(' ', "-")),
+            spec,
+            ..Default::default()
+        };
+        let status = client.submit_job(request).await.expect_err(what);
+        assert_eq!(status.code(), tonic::Code::InvalidArgument, "{what}: {status:?}");
+        assert!(
+            status.message().starts_with(expected),
+            "{what}: {:?} should start with {expected:?}",
+            status.message()
+        );
+    }
+    let no_id = pb::SubmitJobRequest { spec: Some(yaml(&good)), ..Default::default() };
+    let status = client.submit_job(no_id).await.expect_err("no request id");
+    assert!(status.message().starts_with("client_request_id: "), "{status:?}");
+    let priority = pb::SubmitJobRequest {
+        client_request_id: "p".into(),
+        spec: Some(yaml(&good)),
+        priority: 1000,
+        ..Default::default()
+    };
+    assert!(client.submit_job(priority).await.expect_err("priority").message().starts_with("priority: "));
+    let lookup = client.get_job(pb::GetJobRequest { job_id: "job-99".into() }).await.expect_err("unknown job");
+    assert_eq!(lookup.code(), tonic::Code::NotFound);
+    // Nothing was created; the CLI reports the server's message and exits 2.
+    let url2 = url.clone();
+    let listed = tokio::task::spawn_blocking(move || jobs(&url2)).await.unwrap();
+    assert!(listed.is_empty(), "{listed:?}");
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, good.replace("paths: 10000", "paths: 0")).unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        riskgrid(&["submit", bad.to_str().unwrap(), "--scheduler", &url], Duration::from_secs(10))
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("job_yaml: analysis.paths:"));
+}
+
+fn yaml(text: &str) -> pb::submit_job_request::Spec {
+    pb::submit_job_request::Spec::JobYaml(text.as_bytes().to_vec())
+}
+
+/// The job with `portfolio: []`.
+fn cut_portfolio(good: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in good.lines() {
+        if line.starts_with("portfolio:") {
+            out.push_str("portfolio: []\n");
+            skipping = true;
+            continue;
+        }
+        if skipping && line.starts_with("  ") {
+            continue;
+        }
+        skipping = false;
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn cancel_mid_job_frees_the_workers() {
+    let dir = temp_dir("cancel");
+    let big = job_file(&dir, "big.yaml", 400_000_000);
+    let small = job_file(&dir, "small.yaml", 200_000);
+    let (_s, url) = scheduler(&["--task-seconds", "0.5", "--initial-throughput", "2e7"]);
+    let _w1 = worker(&url, "w1");
+    let _w2 = worker(&url, "w2");
+    let id = submit(&url, &big);
+    wait_until(Duration::from_secs(20), "progress", || job_row(&url, &id)["percent"].as_f64().unwrap() > 0.0);
+    let out = json(&riskgrid(&["cancel", &id, "--scheduler", &url, "--json"], Duration::from_secs(10)));
+    assert_eq!(out["cancelled"], true);
+    assert_eq!(out["state"], "cancelled");
+    assert_eq!(job_row(&url, &id)["state"], "cancelled");
+    // The workers dropped the cancelled tasks: a new job gets them at once.
+    let started = Instant::now();
+    let next = submit(&url, &small);
+    let grid = result(&url, &next, Duration::from_secs(15));
+    assert_same_bits(&grid, &local(&small));
+    assert!(started.elapsed() < Duration::from_secs(10), "the new job waited {:?}", started.elapsed());
+    // Cancelling again changes nothing.
+    let again = json(&riskgrid(&["cancel", &id, "--scheduler", &url, "--json"], Duration::from_secs(10)));
+    assert_eq!(again["cancelled"], false);
+}
+
+#[test]
+fn killing_the_scheduler_mid_job_loses_nothing() {
+    let dir = temp_dir("kill-scheduler");
+    let big = job_file(&dir, "big.yaml", 8_000_000);
+    let late = job_file(&dir, "late.yaml", 300_000);
+    let db = dir.join("grid.db");
+    let db = db.to_str().unwrap();
+    let flags = ["--db", db, "--task-seconds", "0.5", "--initial-throughput", "2e7"];
+    let (mut s, url) = scheduler(&flags);
+    let _w1 = worker(&url, "w1");
+    let _w2 = worker(&url, "w2");
+    let id = submit(&url, &big);
+    wait_until(Duration::from_secs(20), "some progress", || job_row(&url, &id)["percent"].as_f64().unwrap() > 10.0);
+    let late_id = submit(&url, &late);
+    assert_eq!(job_row(&url, &id)["state"], "running", "the job should still be running when the scheduler dies");
+    s.kill9();
+    // Same address, same database: the workers find it again and register anew.
+    let addr = url.trim_start_matches("http://").to_owned();
+    let (_s2, url2) = scheduler_on(&addr, &flags);
+    assert_eq!(url2, url);
+    let grid = result(&url, &id, Duration::from_secs(40));
+    assert_same_bits(&grid, &local(&big));
+    let grid = result(&url, &late_id, Duration::from_secs(20));
+    assert_same_bits(&grid, &local(&late));
+}
+
+#[test]
+fn sigterm_drains_a_busy_worker_which_exits_zero() {
+    let dir = temp_dir("drain");
+    let file = job_file(&dir, "job.yaml", 8_000_000);
+    let (_s, url) = scheduler(&["--task-seconds", "0.5", "--initial-throughput", "2e7"]);
+    let mut w1 = worker(&url, "spot");
+    let _w2 = worker(&url, "steady");
+    let id = submit(&url, &file);
+    wait_until(Duration::from_secs(20), "some progress", || job_row(&url, &id)["percent"].as_f64().unwrap() > 5.0);
+    let status = w1.terminate(Duration::from_secs(10));
+    assert!(status.success(), "{status:?}");
+    let grid = result(&url, &id, Duration::from_secs(40));
+    assert_same_bits(&grid, &local(&file));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_answers_serving() {
+    let (_s, url) = scheduler(&[]);
+    let channel = tonic::transport::Endpoint::from_shared(url).unwrap().connect().await.unwrap();
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    for service in ["", riskgrid_proto::JOB_SERVICE, riskgrid_proto::WORKER_SERVICE] {
+        let r =
+            health.check(tonic_health::pb::HealthCheckRequest { service: service.into() }).await.unwrap().into_inner();
+        assert_eq!(r.status(), tonic_health::pb::health_check_response::ServingStatus::Serving, "{service:?}");
+    }
+}
+
+#[test]
+fn listening_off_loopback_needs_the_insecure_flag() {
+    let out = riskgrid(&["scheduler", "--listen", "0.0.0.0:0"], Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--insecure-listen-anywhere"));
+}

@@ -1,0 +1,319 @@
+//! `riskgrid.v1.JobService`: submit, watch, get, result, cancel and list jobs.
+
+use super::convert;
+use super::grid::{Grid, Inner};
+use super::status;
+use crate::ids::JobId;
+use crate::job::JobState;
+use crate::state::SubmitRequest;
+use riskcalc::spec::{JobSpec, SpecErrors, parse_json, parse_yaml};
+use riskgrid_proto::v1 as pb;
+use riskgrid_proto::v1::job_service_server::JobService;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+/// Default and floor of `WatchJobRequest.min_progress_interval_ms`.
+const DEFAULT_PROGRESS_MS: u32 = 250;
+const MIN_PROGRESS_MS: u32 = 50;
+
+/// The client-facing service.
+#[derive(Debug, Clone)]
+pub struct Jobs {
+    grid: Arc<Grid>,
+}
+
+impl Jobs {
+    pub fn new(grid: Arc<Grid>) -> Self {
+        Jobs { grid }
+    }
+}
+
+/// Decodes and validates the job file of a submission; every error names its field.
+pub fn parse_spec(spec: Option<pb::submit_job_request::Spec>) -> Result<JobSpec, Status> {
+    use pb::submit_job_request::Spec;
+    type Parser = fn(&str) -> Result<JobSpec, SpecErrors>;
+    let (field, bytes, parse): (&str, Vec<u8>, Parser) = match spec {
+        None => return Err(status::invalid("spec", "required: set job_yaml or job_json")),
+        Some(Spec::JobYaml(b)) => ("job_yaml", b, parse_yaml),
+        Some(Spec::JobJson(b)) => ("job_json", b, parse_json),
+    };
+    let text = String::from_utf8(bytes).map_err(|e| status::invalid(field, format!("not valid UTF-8: {e}")))?;
+    parse(&text).map_err(|errors| status::invalid_lines(field, errors))
+}
+
+fn check_request_id(id: &str) -> Result<(), Status> {
+    if id.is_empty() {
+        return Err(status::invalid("client_request_id", "required (e.g. a UUID)"));
+    }
+    if id.len() > 128 || !id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(status::invalid("client_request_id", "1 to 128 printable ASCII characters"));
+    }
+    Ok(())
+}
+
+fn total_jobs(g: &Inner) -> usize {
+    g.sched.stats().jobs_by_state.values().sum()
+}
+
+/// What a watcher sees of a job at one moment.
+struct Snapshot {
+    state: pb::JobState,
+    reason: String,
+    progress: pb::Progress,
+    result: Option<pb::JobResult>,
+}
+
+fn snapshot(grid: &Grid, id: JobId) -> Result<Snapshot, Status> {
+    let mut g = grid.lock();
+    let sha = g.spec_of(id)?.sha256.clone();
+    let started = g.started.get(&id).copied();
+    let job = g.sched.job(id).ok_or_else(|| status::not_found_job(id))?;
+    let st = g.sched.job_status(id).map_err(|e| status::from_error(&e))?;
+    let now = grid.now();
+    let result = match job.state() {
+        JobState::Succeeded { result, finished_at } => {
+            let elapsed = finished_at.saturating_sub(started.unwrap_or(job.record().submitted_at));
+            Some(convert::result(job, result, &sha, elapsed))
+        }
+        _ => None,
+    };
+    Ok(Snapshot {
+        state: convert::state(job.state()),
+        reason: convert::state_reason(job.state()),
+        progress: convert::progress(job, &st, started, now, true),
+        result,
+    })
+}
+
+fn is_terminal(s: pb::JobState) -> bool {
+    matches!(s, pb::JobState::Succeeded | pb::JobState::Failed | pb::JobState::Cancelled)
+}
+
+async fn watch(grid: Arc<Grid>, id: JobId, interval: Duration, tx: mpsc::Sender<Result<pb::JobEvent, Status>>) {
+    let mut changes = grid.subscribe();
+    let mut sequence = 0;
+    let mut state: Option<pb::JobState> = None;
+    let mut shown: Option<(u64, u64)> = None;
+    let mut last_progress = tokio::time::Instant::now();
+    let send = |sequence: &mut u64, event: pb::job_event::Event| {
+        *sequence += 1;
+        pb::JobEvent {
+            job_id: id.to_string(),
+            sequence: *sequence,
+            time_unix_ms: grid.now() as i64,
+            event: Some(event),
+        }
+    };
+    loop {
+        changes.borrow_and_update();
+        let snap = match snapshot(&grid, id) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+        };
+        let terminal = is_terminal(snap.state);
+        let mut out = Vec::new();
+        let state_changed = state != Some(snap.state);
+        if state_changed {
+            let previous = state.unwrap_or(pb::JobState::Unspecified);
+            out.push(pb::job_event::Event::StateChange(pb::StateChange {
+                previous: previous as i32,
+                state: snap.state as i32,
+                reason: snap.reason.clone(),
+            }));
+            state = Some(snap.state);
+        }
+        let key = (snap.progress.blocks_merged, snap.progress.percent.to_bits());
+        let due = last_progress.elapsed() >= interval || state_changed || terminal;
+        if shown != Some(key) && due {
+            out.push(pb::job_event::Event::Progress(snap.progress));
+            shown = Some(key);
+            last_progress = tokio::time::Instant::now();
+        }
+        if let Some(result) = snap.result.filter(|_| terminal) {
+            out.push(pb::job_event::Event::Result(result));
+        }
+        for event in out {
+            if tx.send(Ok(send(&mut sequence, event))).await.is_err() {
+                return;
+            }
+        }
+        if terminal {
+            return;
+        }
+        // Wake on a change (or after a while, or when a held-back progress event is due).
+        let wait =
+            if shown == Some(key) { Duration::from_secs(1) } else { interval.saturating_sub(last_progress.elapsed()) };
+        tokio::select! {
+            _ = changes.changed() => {
+                let since = last_progress.elapsed();
+                if since < interval {
+                    // Let merges accumulate, but never delay a state change much.
+                    tokio::time::sleep((interval - since).min(Duration::from_millis(MIN_PROGRESS_MS.into()))).await;
+                }
+            }
+            _ = tokio::time::sleep(wait) => {}
+            _ = tx.closed() => return,
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl JobService for Jobs {
+    async fn submit_job(
+        &self,
+        request: Request<pb::SubmitJobRequest>,
+    ) -> Result<Response<pb::SubmitJobResponse>, Status> {
+        let r = request.into_inner();
+        let tenant = convert::tenant(&r.tenant)?;
+        check_request_id(&r.client_request_id)?;
+        if !(-100..=100).contains(&r.priority) {
+            return Err(status::invalid("priority", format!("{} is outside -100..=100", r.priority)));
+        }
+        let spec = parse_spec(r.spec)?;
+        let historical = spec
+            .analysis
+            .risk
+            .as_ref()
+            .is_some_and(|risk| matches!(risk.scenarios, riskcalc::spec::ScenarioSpec::Historical(_)));
+        if !historical && !r.historical_csv.is_empty() {
+            return Err(status::invalid("historical_csv", "given, but the spec uses no historical scenarios"));
+        }
+        let (id, created, sha, state) = {
+            let mut g = self.grid.lock();
+            let before = total_jobs(&g);
+            let request = SubmitRequest { spec, priority: r.priority, client_request_id: Some(r.client_request_id) };
+            let id = g.sched.submit(&tenant, request).map_err(|e| status::from_error(&e))?;
+            let created = total_jobs(&g) > before;
+            let sha = g.spec_of(id)?.sha256.clone();
+            let state = g.sched.job(id).map_or(pb::JobState::Unspecified, |j| convert::state(j.state()));
+            (id, created, sha, state)
+        };
+        if created {
+            tracing::info!(job = %id, tenant = %tenant, "job accepted");
+            self.grid.work_available();
+            self.grid.changed();
+        }
+        Ok(Response::new(pb::SubmitJobResponse {
+            job_id: id.to_string(),
+            created,
+            spec_sha256: sha,
+            state: state as i32,
+        }))
+    }
+
+    type WatchJobStream = ReceiverStream<Result<pb::JobEvent, Status>>;
+
+    async fn watch_job(&self, request: Request<pb::WatchJobRequest>) -> Result<Response<Self::WatchJobStream>, Status> {
+        let r = request.into_inner();
+        let id = convert::parse_job_id("job_id", &r.job_id)?;
+        snapshot(&self.grid, id)?;
+        let ms = match r.min_progress_interval_ms {
+            0 => DEFAULT_PROGRESS_MS,
+            n => n.max(MIN_PROGRESS_MS),
+        };
+        let (tx, rx) = mpsc::channel(16);
+        tokio::spawn(watch(Arc::clone(&self.grid), id, Duration::from_millis(ms.into()), tx));
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    async fn get_job(&self, request: Request<pb::GetJobRequest>) -> Result<Response<pb::GetJobResponse>, Status> {
+        let id = convert::parse_job_id("job_id", &request.into_inner().job_id)?;
+        let mut g = self.grid.lock();
+        let sha = g.spec_of(id)?.sha256.clone();
+        let started = g.started.get(&id).copied();
+        let job = g.sched.job(id).ok_or_else(|| status::not_found_job(id))?;
+        let st = g.sched.job_status(id).map_err(|e| status::from_error(&e))?;
+        let job = convert::job(job, &st, &sha, started, self.grid.now(), true);
+        Ok(Response::new(pb::GetJobResponse { job: Some(job) }))
+    }
+
+    async fn get_result(
+        &self,
+        request: Request<pb::GetResultRequest>,
+    ) -> Result<Response<pb::GetResultResponse>, Status> {
+        let id = convert::parse_job_id("job_id", &request.into_inner().job_id)?;
+        let snap = snapshot(&self.grid, id)?;
+        match snap.result {
+            Some(result) => Ok(Response::new(pb::GetResultResponse { result: Some(result) })),
+            None => {
+                let state = snap.state.as_str_name().trim_start_matches("JOB_STATE_").to_ascii_lowercase();
+                let why = if snap.reason.is_empty() { String::new() } else { format!(": {}", snap.reason) };
+                Err(Status::failed_precondition(format!("{id} has no result: it is {state}{why}")))
+            }
+        }
+    }
+
+    async fn cancel_job(
+        &self,
+        request: Request<pb::CancelJobRequest>,
+    ) -> Result<Response<pb::CancelJobResponse>, Status> {
+        let r = request.into_inner();
+        let id = convert::parse_job_id("job_id", &r.job_id)?;
+        let (state, cancelled) = {
+            let mut g = self.grid.lock();
+            let job = g.sched.job(id).ok_or_else(|| status::not_found_job(id))?;
+            if job.state().is_terminal() {
+                (convert::state(job.state()), false)
+            } else {
+                let tenant = job.tenant().clone();
+                g.sched.cancel(&tenant, id).map_err(|e| status::from_error(&e))?;
+                let state = g.sched.job(id).map_or(pb::JobState::Cancelled, |j| convert::state(j.state()));
+                (state, true)
+            }
+        };
+        if cancelled {
+            let why = if r.reason.is_empty() { String::new() } else { format!(" ({})", r.reason) };
+            tracing::info!(job = %id, "job cancelled{why}");
+            self.grid.changed();
+        }
+        Ok(Response::new(pb::CancelJobResponse { state: state as i32, cancelled }))
+    }
+
+    async fn list_jobs(&self, request: Request<pb::ListJobsRequest>) -> Result<Response<pb::ListJobsResponse>, Status> {
+        let r = request.into_inner();
+        let tenant = convert::tenant(&r.tenant)?;
+        let states: Vec<pb::JobState> = r
+            .states
+            .iter()
+            .map(|&s| pb::JobState::try_from(s).map_err(|_| status::invalid("states", format!("unknown state {s}"))))
+            .collect::<Result<_, _>>()?;
+        let states: Vec<pb::JobState> = states.into_iter().filter(|s| *s != pb::JobState::Unspecified).collect();
+        let page = match r.page_size {
+            0 => 50,
+            n => n.min(1000),
+        } as usize;
+        let below = if r.page_token.is_empty() {
+            u64::MAX
+        } else {
+            r.page_token.parse::<u64>().map_err(|_| status::invalid("page_token", "malformed"))?
+        };
+        let mut g = self.grid.lock();
+        let now = self.grid.now();
+        let mut statuses = g.sched.list_jobs(&tenant);
+        statuses.retain(|s| s.id.0 < below);
+        statuses.reverse();
+        let mut jobs = Vec::new();
+        let mut next = String::new();
+        for st in statuses {
+            let Some(job) = g.sched.job(st.id) else { continue };
+            if !states.is_empty() && !states.contains(&convert::state(job.state())) {
+                continue;
+            }
+            if jobs.len() == page {
+                next = (jobs.last().and_then(|j: &pb::Job| j.job_id.strip_prefix("job-")).unwrap_or("0")).to_owned();
+                break;
+            }
+            let started = g.started.get(&st.id).copied();
+            let sha = g.spec_of(st.id)?.sha256.clone();
+            let Some(job) = g.sched.job(st.id) else { continue };
+            jobs.push(convert::job(job, &st, &sha, started, now, false));
+        }
+        Ok(Response::new(pb::ListJobsResponse { jobs, next_page_token: next }))
+    }
+}

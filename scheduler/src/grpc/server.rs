@@ -1,0 +1,147 @@
+//! Serving: listen (loopback unless told otherwise: TLS arrives with issue
+//! #5), register JobService, WorkerService, health and reflection, tick the
+//! scheduler, and stop gracefully on SIGTERM or Ctrl-C.
+
+use super::grid::{BoxStore, Grid, GridScheduler, WallClock};
+use super::jobs::Jobs;
+use super::workers::Workers;
+use crate::config::SchedulerConfig;
+use crate::error::Error;
+use crate::sqlite_store::SqliteStore;
+use crate::store::MemStore;
+use riskgrid_proto::v1::job_service_server::JobServiceServer;
+use riskgrid_proto::v1::worker_service_server::WorkerServiceServer;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+
+/// How the scheduler serves.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub config: SchedulerConfig,
+    /// SQLite file for durable state; `None` keeps everything in memory.
+    pub db: Option<PathBuf>,
+    /// How often leases and workers are checked for expiry.
+    pub tick: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions { config: SchedulerConfig::default(), db: None, tick: Duration::from_millis(200) }
+    }
+}
+
+/// Refuses to listen beyond loopback without TLS, unless explicitly allowed.
+pub fn check_listen(addr: SocketAddr, insecure_listen_anywhere: bool) -> Result<(), String> {
+    if addr.ip().is_loopback() || insecure_listen_anywhere {
+        Ok(())
+    } else {
+        Err(format!(
+            "--listen {addr}: refusing to serve off loopback without TLS (not available before issue #5); \
+             pass --insecure-listen-anywhere to do it anyway on a trusted network"
+        ))
+    }
+}
+
+/// A scheduler over the chosen store, resuming whatever the store holds.
+pub fn open_scheduler(options: &ServeOptions) -> Result<GridScheduler, Error> {
+    let store: BoxStore = match &options.db {
+        Some(path) => BoxStore(Box::new(SqliteStore::open(path).map_err(|e| Error::Store(e.0))?)),
+        None => BoxStore(Box::new(MemStore::new())),
+    };
+    GridScheduler::recover(options.config.clone(), WallClock::new(), store)
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+/// Serves on `listener` until `shutdown` resolves, then finishes in-flight calls.
+pub async fn serve(
+    listener: TcpListener,
+    scheduler: GridScheduler,
+    options: &ServeOptions,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), tonic::transport::Error> {
+    let grid = Grid::new(scheduler, options.config.lease_ms);
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<JobServiceServer<Jobs>>().await;
+    health.set_serving::<WorkerServiceServer<Workers>>().await;
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(riskgrid_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1();
+    let reflection_v1alpha = reflection().build_v1alpha();
+    let ticker = tokio::spawn(tick_loop(Arc::clone(&grid), options.tick));
+    let mut router = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(JobServiceServer::new(Jobs::new(Arc::clone(&grid))))
+        .add_service(WorkerServiceServer::new(Workers::new(Arc::clone(&grid))));
+    if let Ok(r) = reflection_v1 {
+        router = router.add_service(r);
+    }
+    if let Ok(r) = reflection_v1alpha {
+        router = router.add_service(r);
+    }
+    let result = router
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+            shutdown.await;
+            tracing::info!("shutting down");
+            health.set_not_serving::<JobServiceServer<Jobs>>().await;
+        })
+        .await;
+    ticker.abort();
+    result
+}
+
+/// Expires leases and silent workers; wakes workers and watchers when that frees work.
+async fn tick_loop(grid: Arc<Grid>, every: Duration) {
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let report = grid.lock().sched.tick();
+        match report {
+            Ok(r) => {
+                if !r.jobs_purged.is_empty() {
+                    grid.lock().forget(&r.jobs_purged);
+                }
+                for w in &r.workers_lost {
+                    tracing::warn!(worker = %w, "worker lost (silent too long); its tasks go back to the queue");
+                }
+                if !r.expired.is_empty() {
+                    tracing::info!(tasks = r.expired.len(), "leases expired; tasks requeued");
+                }
+                if !(r.expired.is_empty() && r.workers_lost.is_empty() && r.jobs_finished.is_empty()) {
+                    grid.work_available();
+                    grid.changed();
+                }
+            }
+            Err(e) => tracing::error!("tick failed: {e}"),
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! The riskgrid worker: registers with a scheduler, leases path-block tasks in
+//! batches (with prefetch), computes them on a dedicated rayon pool (never on
+//! tokio's threads), streams each block's result as soon as it is computed,
+//! completes tasks with their compute time, heartbeats (dropping revoked tasks
+//! promptly) and reconnects with backoff. On shutdown it drains: it stops
+//! leasing, gives back tasks it has not started, lets running ones finish
+//! within a grace period, gives back the rest and returns.
+//!
+//! ```text
+//! lease loop ──tasks──▶ runner (tokio) ──waits for a core slot──▶ rayon pool: price_trade_block / RiskJob::block
+//!                            ▲                                          │ each block, as it finishes
+//!                            └── ReportResults ack ◀── client stream ◀──┘      then CompleteTask
+//! heartbeat loop: lists in-flight tasks, cancels those the scheduler revoked
+//! ```
+
+mod compute;
+mod session;
+
+pub use session::{WorkerConfig, run};

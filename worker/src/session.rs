@@ -1,0 +1,435 @@
+//! The worker's conversation with the scheduler: register, lease, run,
+//! report, complete, heartbeat, drain.
+
+use crate::compute::{Prepared, Work, compute, on_pool};
+use riskcalc::kernel::Isa;
+use riskgrid_proto::v1 as pb;
+use riskgrid_proto::v1::worker_service_client::WorkerServiceClient;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+use tokio::sync::{Notify, OnceCell, Semaphore};
+use tokio_stream::wrappers::UnboundedReceiverStream;
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Request, Status};
+
+/// How a worker runs.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// The scheduler's URL, e.g. `http://127.0.0.1:7878`.
+    pub scheduler: String,
+    /// Threads of the compute pool (the cores announced to the scheduler).
+    pub threads: usize,
+    /// Name for the scheduler's logs; empty = the peer address.
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    /// On shutdown, how long running tasks may take to finish before they are given back.
+    pub grace: Duration,
+    pub isa: Isa,
+}
+
+/// Longest wait between two reconnection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Long poll of LeaseTasks.
+const LEASE_WAIT_MS: u32 = 2_000;
+/// Compiled jobs kept in the cache.
+const MAX_CACHED_JOBS: usize = 32;
+
+type Client = WorkerServiceClient<Channel>;
+
+/// One leased task as the worker tracks it.
+#[derive(Debug)]
+struct TaskCtl {
+    serial: u64,
+    cancelled: AtomicBool,
+    started: AtomicBool,
+}
+
+#[derive(Debug)]
+struct Shared {
+    client: Client,
+    pool: Arc<rayon::ThreadPool>,
+    isa: Isa,
+    threads: usize,
+    worker_id: RwLock<String>,
+    heartbeat_ms: AtomicU64,
+    need_register: AtomicBool,
+    jobs: Mutex<HashMap<String, Arc<OnceCell<Arc<Prepared>>>>>,
+    in_flight: Mutex<HashMap<String, Arc<TaskCtl>>>,
+    serial: AtomicU64,
+    slots: Semaphore,
+    task_done: Notify,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    fn worker_id(&self) -> String {
+        self.worker_id.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn in_flight_ids(&self) -> Vec<String> {
+        lock(&self.in_flight).keys().cloned().collect()
+    }
+
+    fn running(&self) -> usize {
+        lock(&self.in_flight).values().filter(|c| c.started.load(Ordering::Relaxed)).count()
+    }
+
+    fn cancel(&self, task_id: &str) {
+        if let Some(ctl) = lock(&self.in_flight).get(task_id) {
+            ctl.cancelled.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn finished(&self, task_id: &str, serial: u64) {
+        let mut map = lock(&self.in_flight);
+        if map.get(task_id).is_some_and(|c| c.serial == serial) {
+            map.remove(task_id);
+        }
+        drop(map);
+        self.task_done.notify_waiters();
+    }
+
+    fn lost_worker(&self, status: &Status) {
+        if status.code() == Code::NotFound {
+            self.need_register.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// The compiled job, fetched and compiled once per job.
+    async fn prepared(&self, task: &pb::Task) -> Result<Arc<Prepared>, String> {
+        let cell = {
+            let mut jobs = lock(&self.jobs);
+            if jobs.len() > MAX_CACHED_JOBS && !jobs.contains_key(&task.job_id) {
+                jobs.clear();
+            }
+            Arc::clone(jobs.entry(task.job_id.clone()).or_default())
+        };
+        let prepared = cell
+            .get_or_try_init(|| async {
+                let json = match &task.spec_source {
+                    Some(pb::task::SpecSource::Spec(s)) => s.spec_json.clone(),
+                    _ => {
+                        let request =
+                            pb::GetJobSpecRequest { worker_id: self.worker_id(), job_id: task.job_id.clone() };
+                        let spec = self.client.clone().get_job_spec(request).await.map_err(|s| {
+                            self.lost_worker(&s);
+                            format!("fetching the spec of {}: {}", task.job_id, s.message())
+                        })?;
+                        spec.into_inner().spec.map(|s| s.spec_json).unwrap_or_default()
+                    }
+                };
+                let isa = self.isa;
+                on_pool(&self.pool, move || Prepared::new(&json, isa))
+                    .await
+                    .unwrap_or_else(|_| Err("compute pool gone".into()))
+                    .map(Arc::new)
+            })
+            .await?;
+        Ok(Arc::clone(prepared))
+    }
+}
+
+/// Runs a worker until `shutdown` resolves, then drains and returns.
+pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Result<(), String> {
+    let threads = config.threads.max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("riskgrid-compute-{i}"))
+        .build()
+        .map_err(|e| format!("starting the compute pool: {e}"))?;
+    let channel = Endpoint::from_shared(config.scheduler.clone())
+        .map_err(|e| format!("--scheduler {}: {e}", config.scheduler))?
+        .connect_timeout(Duration::from_secs(2))
+        .tcp_nodelay(true)
+        .connect_lazy();
+    let shared = Arc::new(Shared {
+        client: WorkerServiceClient::new(channel),
+        pool: Arc::new(pool),
+        isa: config.isa,
+        threads,
+        worker_id: RwLock::new(String::new()),
+        heartbeat_ms: AtomicU64::new(1_000),
+        need_register: AtomicBool::new(true),
+        jobs: Mutex::new(HashMap::new()),
+        in_flight: Mutex::new(HashMap::new()),
+        serial: AtomicU64::new(0),
+        slots: Semaphore::new(threads),
+        task_done: Notify::new(),
+    });
+    tokio::pin!(shutdown);
+    let heartbeats = tokio::spawn(heartbeat_loop(Arc::clone(&shared)));
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        if shared.need_register.load(Ordering::Relaxed) {
+            tokio::select! {
+                r = register(&shared, &config) => match r {
+                    Ok(()) => backoff = Duration::from_millis(100),
+                    Err(e) => {
+                        tracing::warn!("cannot register with {}: {e}; retrying in {backoff:?}", config.scheduler);
+                        tokio::select! {
+                            () = tokio::time::sleep(backoff) => {}
+                            () = &mut shutdown => break,
+                        }
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            }
+        }
+        let held = lock(&shared.in_flight).len();
+        let want = (2 * threads).saturating_sub(held);
+        if want == 0 {
+            let done = shared.task_done.notified();
+            tokio::select! {
+                () = done => {}
+                () = tokio::time::sleep(Duration::from_millis(500)) => {}
+                () = &mut shutdown => break,
+            }
+            continue;
+        }
+        let max_tasks = want.min(threads) as u32;
+        let request = pb::LeaseRequest {
+            worker_id: shared.worker_id(),
+            max_tasks,
+            prefetch: want as u32 - max_tasks,
+            wait_ms: LEASE_WAIT_MS,
+        };
+        let mut client = shared.client.clone();
+        tokio::select! {
+            r = client.lease_tasks(request) => match r {
+                Ok(response) => {
+                    backoff = Duration::from_millis(100);
+                    let response = response.into_inner();
+                    if response.tasks.is_empty() {
+                        tokio::select! {
+                            () = tokio::time::sleep(Duration::from_millis(response.retry_after_ms.min(1_000))) => {}
+                            () = &mut shutdown => break,
+                        }
+                    }
+                    for task in response.tasks {
+                        start_task(&shared, task);
+                    }
+                }
+                Err(status) => {
+                    shared.lost_worker(&status);
+                    tracing::warn!("lease failed: {}; retrying in {backoff:?}", status.message());
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => {}
+                        () = &mut shutdown => break,
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            },
+            () = &mut shutdown => break,
+        }
+    }
+    drain(&shared, config.grace).await;
+    heartbeats.abort();
+    Ok(())
+}
+
+async fn register(shared: &Shared, config: &WorkerConfig) -> Result<(), String> {
+    let request = pb::RegisterRequest {
+        worker_name: config.name.clone(),
+        cores: shared.threads as u32,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        node_labels: config.labels.clone().into_iter().collect(),
+        isa: config.isa.name().to_owned(),
+    };
+    let response = shared.client.clone().register(request).await.map_err(|s| {
+        if s.code() == Code::FailedPrecondition || s.code() == Code::InvalidArgument {
+            tracing::error!("the scheduler refused this worker: {}", s.message());
+        }
+        s.message().to_owned()
+    })?;
+    let r = response.into_inner();
+    *shared.worker_id.write().unwrap_or_else(PoisonError::into_inner) = r.worker_id.clone();
+    shared.heartbeat_ms.store(r.heartbeat_interval_ms.max(50), Ordering::Relaxed);
+    shared.need_register.store(false, Ordering::Relaxed);
+    tracing::info!(worker = %r.worker_id, threads = shared.threads, "registered with scheduler {}", r.scheduler_version);
+    Ok(())
+}
+
+fn start_task(shared: &Arc<Shared>, task: pb::Task) {
+    let ctl = Arc::new(TaskCtl {
+        serial: shared.serial.fetch_add(1, Ordering::Relaxed),
+        cancelled: AtomicBool::new(false),
+        started: AtomicBool::new(false),
+    });
+    lock(&shared.in_flight).insert(task.task_id.clone(), Arc::clone(&ctl));
+    tokio::spawn(run_task(Arc::clone(shared), task, ctl));
+}
+
+async fn run_task(shared: Arc<Shared>, task: pb::Task, ctl: Arc<TaskCtl>) {
+    let Ok(_permit) = shared.slots.acquire().await else { return };
+    if !ctl.cancelled.load(Ordering::Relaxed) {
+        ctl.started.store(true, Ordering::Relaxed);
+        let outcome = compute_and_report(&shared, &task, &ctl).await;
+        if !ctl.cancelled.load(Ordering::Relaxed) {
+            let completion = match outcome {
+                Ok(compute_ms) => pb::TaskCompletion {
+                    task_id: task.task_id.clone(),
+                    succeeded: true,
+                    error: String::new(),
+                    compute_ms,
+                },
+                Err(error) => {
+                    tracing::warn!(task = %task.task_id, "task failed: {error}");
+                    pb::TaskCompletion { task_id: task.task_id.clone(), succeeded: false, error, compute_ms: 0 }
+                }
+            };
+            complete(&shared, completion).await;
+        }
+    }
+    shared.finished(&task.task_id, ctl.serial);
+}
+
+/// Computes the task, streaming blocks as they finish; resends everything on a broken stream.
+async fn compute_and_report(shared: &Arc<Shared>, task: &pb::Task, ctl: &Arc<TaskCtl>) -> Result<u64, String> {
+    let job = shared.prepared(task).await?;
+    let (trades, blocks) = (task.trades.unwrap_or_default(), task.blocks.unwrap_or_default());
+    let work = Work {
+        task_id: task.task_id.clone(),
+        job_id: task.job_id.clone(),
+        attempt: task.attempt,
+        risk: task.kind == pb::TaskKind::Risk as i32,
+        trades: trades.start..trades.end,
+        blocks: blocks.start..blocks.end,
+    };
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let sent: Arc<Mutex<Vec<pb::BlockResult>>> = Arc::default();
+    let computed = {
+        let (ctl, isa, job) = (Arc::clone(ctl), shared.isa, Arc::clone(&job));
+        on_pool(&shared.pool, move || compute(&job, &work, isa, &ctl.cancelled, &tx))
+    };
+    let stream = {
+        let sent = Arc::clone(&sent);
+        tokio_stream::StreamExt::map(UnboundedReceiverStream::new(rx), move |b| {
+            lock(&sent).push(b.clone());
+            b
+        })
+    };
+    let first = report(shared, stream).await;
+    let compute_ms = computed.await.unwrap_or_else(|_| Err("compute pool gone".into()))?;
+    if ctl.cancelled.load(Ordering::Relaxed) {
+        return Ok(compute_ms);
+    }
+    let mut result = first;
+    let mut backoff = Duration::from_millis(100);
+    for _ in 0..8 {
+        match &result {
+            Ok(ack) => {
+                for id in &ack.cancelled_task_ids {
+                    shared.cancel(id);
+                }
+                return Ok(compute_ms);
+            }
+            Err(status) => {
+                shared.lost_worker(status);
+                tracing::warn!(task = %task.task_id, "reporting failed: {}; resending in {backoff:?}", status.message());
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                if ctl.cancelled.load(Ordering::Relaxed) {
+                    return Ok(compute_ms);
+                }
+                let all = lock(&sent).clone();
+                result = report(shared, tokio_stream::iter(all)).await;
+            }
+        }
+    }
+    Err("could not report the task's results".into())
+}
+
+async fn report(
+    shared: &Shared,
+    stream: impl tokio_stream::Stream<Item = pb::BlockResult> + Send + 'static,
+) -> Result<pb::ReportAck, Status> {
+    let mut request = Request::new(stream);
+    let id = shared.worker_id().parse().map_err(|_| Status::internal("worker id is not valid metadata"))?;
+    request.metadata_mut().insert(riskgrid_proto::WORKER_ID_METADATA, id);
+    shared.client.clone().report_results(request).await.map(tonic::Response::into_inner)
+}
+
+async fn complete(shared: &Shared, completion: pb::TaskCompletion) {
+    let mut backoff = Duration::from_millis(100);
+    for _ in 0..5 {
+        let request = pb::CompleteTaskRequest { worker_id: shared.worker_id(), tasks: vec![completion.clone()] };
+        match shared.client.clone().complete_task(request).await {
+            Ok(_) => return,
+            Err(status) if status.code() == Code::NotFound => {
+                // Registered again: the lease is gone, the results are in; nothing to complete.
+                shared.lost_worker(&status);
+                return;
+            }
+            Err(status) => {
+                tracing::warn!(task = %completion.task_id, "completing failed: {}", status.message());
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+async fn heartbeat_loop(shared: Arc<Shared>) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(shared.heartbeat_ms.load(Ordering::Relaxed))).await;
+        if shared.need_register.load(Ordering::Relaxed) {
+            continue;
+        }
+        let request =
+            pb::HeartbeatRequest { worker_id: shared.worker_id(), in_flight_task_ids: shared.in_flight_ids() };
+        match shared.client.clone().heartbeat(request).await {
+            Ok(r) => {
+                for id in &r.get_ref().cancelled_task_ids {
+                    tracing::info!(task = %id, "task revoked by the scheduler; dropping it");
+                    shared.cancel(id);
+                }
+            }
+            Err(status) => {
+                shared.lost_worker(&status);
+                tracing::debug!("heartbeat failed: {}", status.message());
+            }
+        }
+    }
+}
+
+/// Stops leasing, gives back tasks not started, waits up to `grace` for the
+/// running ones, gives back whatever is left and deregisters.
+async fn drain(shared: &Arc<Shared>, grace: Duration) {
+    let queued: Vec<String> = {
+        let mut map = lock(&shared.in_flight);
+        let ids: Vec<String> =
+            map.iter().filter(|(_, c)| !c.started.load(Ordering::Relaxed)).map(|(id, _)| id.clone()).collect();
+        for id in &ids {
+            if let Some(c) = map.remove(id) {
+                c.cancelled.store(true, Ordering::Relaxed);
+            }
+        }
+        ids
+    };
+    tracing::info!(returned = queued.len(), running = shared.running(), "draining (grace {grace:?})");
+    if shared.need_register.load(Ordering::Relaxed) {
+        return;
+    }
+    let request = pb::DrainRequest { worker_id: shared.worker_id(), return_task_ids: queued, deregister: false };
+    let _ = tokio::time::timeout(Duration::from_secs(2), shared.client.clone().drain(request)).await;
+    let deadline = tokio::time::Instant::now() + grace;
+    while shared.running() > 0 && tokio::time::Instant::now() < deadline {
+        let done = shared.task_done.notified();
+        let _ =
+            tokio::time::timeout_at(deadline.min(tokio::time::Instant::now() + Duration::from_millis(100)), done).await;
+    }
+    for id in shared.in_flight_ids() {
+        shared.cancel(&id);
+    }
+    let request = pb::DrainRequest { worker_id: shared.worker_id(), return_task_ids: Vec::new(), deregister: true };
+    let _ = tokio::time::timeout(Duration::from_secs(2), shared.client.clone().drain(request)).await;
+    tracing::info!("drained");
+}
