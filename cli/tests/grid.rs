@@ -373,3 +373,30 @@ fn listening_off_loopback_needs_the_insecure_flag() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--insecure-listen-anywhere"));
 }
+
+/// What `grpcurl -plaintext ADDR list` asks: the real scheduler's reflection
+/// service names both riskgrid services.
+#[tokio::test]
+async fn reflection_lists_the_services_like_grpcurl() {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+    let (_s, url) = scheduler(&[]);
+    let channel = tonic::transport::Endpoint::from_shared(url).unwrap().connect().await.unwrap();
+    let mut client = ServerReflectionClient::new(channel);
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut responses = client.server_reflection_info(tokio_stream::once(request)).await.unwrap().into_inner();
+    let response = responses.message().await.unwrap().unwrap();
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        panic!("expected a service list, got {:?}", response.message_response);
+    };
+    let names: Vec<&str> = list.service.iter().map(|s| s.name.as_str()).collect();
+    for expected in ["riskgrid.v1.JobService", "riskgrid.v1.WorkerService", "grpc.health.v1.Health"] {
+        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+    }
+}
