@@ -5,6 +5,7 @@ use crate::clock::Millis;
 use crate::collect::{Fate, ScenarioCollector};
 use crate::ids::{JobId, TaskId, TenantId, WorkerId};
 use crate::planner::PlannedTask;
+use crate::prefix::PrefixMerge;
 use crate::task::{TaskKind, TaskSpec};
 use riskcalc::engine::{Accumulator, PricingReport, TradeBlock};
 use riskcalc::plan::CompiledJob;
@@ -151,8 +152,8 @@ pub struct Job {
     acc: Accumulator,
     scenarios: Option<ScenarioCollector>,
     max_attempts: u32,
-    /// Highest pricing task index ever leased.
-    max_issued_pricing: Option<u32>,
+    /// Block-by-block merging, used when the job has an early-stop target.
+    prefix: PrefixMerge,
     /// Early stop: merge pricing blocks `[0, stop_at)` only.
     stop_at: Option<u64>,
     state: JobState,
@@ -184,7 +185,7 @@ impl Job {
             acc,
             scenarios,
             max_attempts: max_attempts.max(1),
-            max_issued_pricing: None,
+            prefix: PrefixMerge::default(),
             stop_at: None,
             state: JobState::Queued,
         }
@@ -330,9 +331,6 @@ impl Job {
         t.status = TaskStatus::Leased;
         t.attempts += 1;
         let attempt = t.attempts;
-        if self.record.tasks[task as usize].kind.is_pricing() {
-            self.max_issued_pricing = Some(self.max_issued_pricing.map_or(task, |m| m.max(task)));
-        }
         if self.state == JobState::Queued {
             self.state = JobState::Running { started_at: now };
         }
@@ -362,7 +360,7 @@ impl Job {
 
     /// Checks a result against its task, merges it, and tracks the task's completion.
     fn accept(&mut self, task: u32, result: BlockResult) -> (Fate, bool) {
-        let kind = &self.record.tasks[task as usize].kind;
+        let kind = self.record.tasks[task as usize].kind.clone();
         let slot = match &result {
             BlockResult::Pricing(b) => kind.pricing_slot(b.trade, b.block).filter(|_| {
                 let n = u64::from(self.compiled.block_paths(b.block));
@@ -372,6 +370,14 @@ impl Job {
         };
         let Some(slot) = slot else { return (Fate::Rejected, false) };
         let fate = match result {
+            BlockResult::Pricing(b) if self.compiled.target_std_error.is_some() => {
+                let compiled = &self.compiled;
+                let (fate, stop) = self.prefix.offer(b, &mut self.acc, self.stop_at, |acc| compiled.target_met(acc));
+                if let Some(stop) = stop {
+                    self.set_stop(stop);
+                }
+                fate
+            }
             BlockResult::Pricing(b) => {
                 if self.stop_at.is_some_and(|s| b.block >= s) {
                     Fate::Duplicate
@@ -402,29 +408,7 @@ impl Job {
                 task_done = true;
             }
         }
-        if matches!(fate, Fate::Merged { .. }) && kind.is_pricing() {
-            self.maybe_stop_early();
-        }
         (fate, task_done)
-    }
-
-    /// Early stop: once every trade's price standard error is at or below the
-    /// target, no pricing task beyond the chunk of the last one issued is
-    /// leased; the job ends when the blocks before it are merged.
-    fn maybe_stop_early(&mut self) {
-        let Some(target) = self.record.spec.analysis.target_std_error else { return };
-        if self.stop_at.is_some() {
-            return;
-        }
-        let met = (0..self.acc.n_trades()).all(|t| {
-            let price = self.acc.totals(t).first().copied().unwrap_or_default();
-            price.n >= 2 && price.std_error() <= target
-        });
-        let Some(last) = self.max_issued_pricing else { return };
-        if met {
-            let stop = self.record.tasks[last as usize].kind.blocks().end;
-            self.set_stop(stop);
-        }
     }
 
     fn set_stop(&mut self, stop: u64) {
@@ -440,9 +424,14 @@ impl Job {
         }
     }
 
+    /// The job needs no more work: pending tasks, and leased ones cut short by
+    /// an early stop, are skipped (their leases are released by the scheduler).
     fn end_tasks(&mut self) {
-        for &i in &self.pending {
-            self.tasks[i as usize].status = TaskStatus::Skipped;
+        for t in &mut self.tasks {
+            if matches!(t.status, TaskStatus::Pending | TaskStatus::Leased) {
+                t.status = TaskStatus::Skipped;
+                t.received = Vec::new();
+            }
         }
         self.pending.clear();
     }

@@ -16,6 +16,7 @@ pub mod ids;
 pub mod job;
 pub mod lease;
 pub mod planner;
+pub mod prefix;
 pub mod queue;
 pub mod sqlite_store;
 pub mod state;

@@ -475,6 +475,13 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
         let Some(job) = self.jobs.get(&id) else { return Ok(()) };
         let tenant = job.tenant().clone();
         let outcome = job.outcome();
+        let state = job.state();
+        let reason = match state {
+            crate::job::JobState::Failed { reason, .. } => Some(reason.as_str()),
+            _ => None,
+        };
+        let elapsed_ms = state.finished_at().map(|t| t.saturating_sub(job.record().submitted_at));
+        tracing::info!(job = %id, tenant = %tenant, state = state.name(), elapsed_ms, reason, "job finished");
         for (task, held) in self.leases.release_job(id) {
             self.queue.on_release(&tenant);
             if let Some(w) = self.workers.get_mut(&held.worker) {

@@ -215,7 +215,7 @@ fn early_stop_merges_exactly_a_prefix_and_reports_the_paths() {
     let target = worst * 1.5;
     let early = spec(100, Some(target));
     let mut s = Scheduler::new(config(TWO_BLOCKS), manual(), MemStore::new());
-    let job = s.submit(&tenant(), SubmitRequest::new(early)).unwrap();
+    let job = s.submit(&tenant(), SubmitRequest::new(early.clone())).unwrap();
     run_to_end(&mut s, job, &oracle, 1);
     let status = s.job_status(job).unwrap();
     let result = status.result.unwrap();
@@ -224,6 +224,9 @@ fn early_stop_merges_exactly_a_prefix_and_reports_the_paths() {
     assert_eq!(result.paths_used, result.blocks_used * u64::from(BLOCK));
     assert!(result.pricing.trades.iter().all(|t| t.std_error <= target));
     assert_eq!(bits(&result.pricing), bits(&oracle.prefix_report(result.blocks_used)));
+    // The stop is the first block prefix meeting the target: the same bits as
+    // the in-process run of the early-stop job.
+    assert_eq!(bits(&result.pricing), bits(&Oracle::new(&early).report));
     assert_eq!(status.progress.percent, 100.0);
     assert_eq!(status.progress.blocks_target, result.blocks_used);
     // Tasks beyond the stop were never issued.

@@ -8,6 +8,7 @@
 //!   field, then one short locked call into the domain);
 //! - [`convert`]: proto ⇄ domain values and identifiers;
 //! - [`status`]: the one place mapping [`crate::Error`] to `tonic::Status`;
+//! - [`metrics`]: Prometheus `/metrics` (text format) on a separate port;
 //! - [`server`]: listening, health, reflection, the tick loop, graceful shutdown.
 //!
 //! Identifiers on the wire: jobs `job-7`, tasks `job-7.t12`, workers
@@ -18,12 +19,15 @@
 pub mod convert;
 pub mod grid;
 pub mod jobs;
+pub mod metrics;
 pub mod server;
 pub mod status;
 pub mod workers;
 
 pub use grid::{BoxStore, Grid, GridScheduler, WallClock};
-pub use server::{ServeOptions, check_listen, open_scheduler, serve, shutdown_signal};
+pub use server::{
+    ServeOptions, check_listen, check_listen_flag, open_scheduler, serve, serve_with_metrics, shutdown_signal,
+};
 
 /// Metadata key carrying the worker id on `ReportResults` streams (the
 /// stream's messages do not carry it).

@@ -37,11 +37,16 @@ impl Default for ServeOptions {
 
 /// Refuses to listen beyond loopback without TLS, unless explicitly allowed.
 pub fn check_listen(addr: SocketAddr, insecure_listen_anywhere: bool) -> Result<(), String> {
+    check_listen_flag("--listen", addr, insecure_listen_anywhere)
+}
+
+/// [`check_listen`] for the address given to `flag` (e.g. `--metrics-listen`).
+pub fn check_listen_flag(flag: &str, addr: SocketAddr, insecure_listen_anywhere: bool) -> Result<(), String> {
     if addr.ip().is_loopback() || insecure_listen_anywhere {
         Ok(())
     } else {
         Err(format!(
-            "--listen {addr}: refusing to serve off loopback without TLS (not available before issue #5); \
+            "{flag} {addr}: refusing to serve off loopback without TLS (not available before issue #5); \
              pass --insecure-listen-anywhere to do it anyway on a trusted network"
         ))
     }
@@ -85,7 +90,19 @@ pub async fn serve(
     options: &ServeOptions,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), tonic::transport::Error> {
+    serve_with_metrics(listener, None, scheduler, options, shutdown).await
+}
+
+/// [`serve`], plus Prometheus `/metrics` on `metrics` when given (see [`super::metrics`]).
+pub async fn serve_with_metrics(
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+    scheduler: GridScheduler,
+    options: &ServeOptions,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), tonic::transport::Error> {
     let grid = Grid::new(scheduler, options.config.lease_ms);
+    let scraper = metrics.map(|l| tokio::spawn(super::metrics::serve_metrics(l, Arc::clone(&grid))));
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<JobServiceServer<Jobs>>().await;
     health.set_serving::<WorkerServiceServer<Workers>>().await;
@@ -115,6 +132,9 @@ pub async fn serve(
         })
         .await;
     ticker.abort();
+    if let Some(s) = scraper {
+        s.abort();
+    }
     result
 }
 
@@ -133,8 +153,8 @@ async fn tick_loop(grid: Arc<Grid>, every: Duration) {
                 for w in &r.workers_lost {
                     tracing::warn!(worker = %w, "worker lost (silent too long); its tasks go back to the queue");
                 }
-                if !r.expired.is_empty() {
-                    tracing::info!(tasks = r.expired.len(), "leases expired; tasks requeued");
+                for t in &r.expired {
+                    tracing::info!(task = %t, job = %t.job, "lease expired; task requeued");
                 }
                 if !(r.expired.is_empty() && r.workers_lost.is_empty() && r.jobs_finished.is_empty()) {
                     grid.work_available();

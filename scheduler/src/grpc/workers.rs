@@ -301,6 +301,7 @@ impl WorkerService for Workers {
                     }
                 } else if held {
                     let why = if c.error.is_empty() { "failed" } else { c.error.as_str() };
+                    tracing::warn!(task = %task, worker = %r.worker_id, error = why, "task failed; retried unless out of attempts");
                     g.sched.fail_task(worker, task, why).map_err(|e| err(&e))?;
                 } else {
                     ignored.push(c.task_id);

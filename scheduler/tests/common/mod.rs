@@ -146,7 +146,11 @@ pub fn honest_round<C: Clock, S: JobStore>(
         for r in results(l) {
             s.report(w, l.task, r).unwrap();
         }
-        assert_eq!(s.complete_task(w, l.task, Some(10)).unwrap(), TaskStatus::Done);
+        let status = s.complete_task(w, l.task, Some(10)).unwrap();
+        // A task cut short because its job already finished (early stop in the
+        // middle of the task) is skipped; every other task must be done.
+        let finished = s.job(l.task.job).unwrap().state().is_terminal();
+        assert!(status == TaskStatus::Done || (finished && status == TaskStatus::Skipped), "{status:?}");
     }
     leases.len()
 }
