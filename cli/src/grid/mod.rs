@@ -18,16 +18,25 @@ pub fn block_on<T>(threads: usize, f: impl Future<Output = Result<T, Failure>>) 
     rt.block_on(f)
 }
 
-/// Structured logs on stderr (`RISKGRID_LOG=debug` for more).
+/// Structured logs on stderr. `RUST_LOG` takes tracing-subscriber's filter
+/// directives (e.g. `RUST_LOG=info,riskgrid_scheduler=debug`); without it,
+/// `RISKGRID_LOG=debug|warn|error|trace` sets one level (default: info).
 pub fn init_logging() {
     let level = match std::env::var("RISKGRID_LOG").as_deref() {
-        Ok("debug") => tracing::Level::DEBUG,
-        Ok("warn") => tracing::Level::WARN,
-        Ok("error") => tracing::Level::ERROR,
-        Ok("trace") => tracing::Level::TRACE,
-        _ => tracing::Level::INFO,
+        Ok("debug") => "debug",
+        Ok("warn") => "warn",
+        Ok("error") => "error",
+        Ok("trace") => "trace",
+        _ => "info",
     };
-    let _ = tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).with_target(false).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .try_init();
 }
 
 /// A server's answer as the CLI reports it: bad input (the message names the

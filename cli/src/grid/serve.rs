@@ -3,7 +3,9 @@
 use super::{block_on, init_logging};
 use crate::exit::Failure;
 use anyhow::Context;
-use riskgrid_scheduler::grpc::{ServeOptions, check_listen, open_scheduler, serve, shutdown_signal};
+use riskgrid_scheduler::grpc::{
+    ServeOptions, check_listen, check_listen_flag, open_scheduler, serve_with_metrics, shutdown_signal,
+};
 use riskgrid_scheduler::{PlannerConfig, SchedulerConfig};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -19,6 +21,10 @@ pub struct SchedulerArgs {
     /// SQLite file keeping jobs and merged blocks across restarts (default: memory only).
     #[arg(long)]
     pub db: Option<PathBuf>,
+    /// Serve Prometheus metrics at http://ADDR/metrics (off by default; loopback unless
+    /// --insecure-listen-anywhere; port 0 picks a free port, printed on the first line).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Allow listening beyond loopback without TLS (TLS comes with issue #5).
     #[arg(long)]
     pub insecure_listen_anywhere: bool,
@@ -45,6 +51,9 @@ pub struct SchedulerArgs {
 pub fn scheduler(args: SchedulerArgs) -> Result<(), Failure> {
     init_logging();
     check_listen(args.listen, args.insecure_listen_anywhere).map_err(Failure::Input)?;
+    if let Some(m) = args.metrics_listen {
+        check_listen_flag("--metrics-listen", m, args.insecure_listen_anywhere).map_err(Failure::Input)?;
+    }
     let options = ServeOptions {
         config: SchedulerConfig {
             lease_ms: args.lease_ms.max(100),
@@ -64,10 +73,21 @@ pub fn scheduler(args: SchedulerArgs) -> Result<(), Failure> {
             .await
             .with_context(|| format!("--listen {}: cannot bind", args.listen))?;
         let addr = listener.local_addr().context("reading the bound address")?;
+        let metrics = match args.metrics_listen {
+            Some(m) => Some(
+                tokio::net::TcpListener::bind(m).await.with_context(|| format!("--metrics-listen {m}: cannot bind"))?,
+            ),
+            None => None,
+        };
         let db = args.db.as_ref().map_or("memory only".to_owned(), |p| p.display().to_string());
-        println!("riskgrid scheduler listening on {addr} (store: {db})");
+        // One line only: tests (and scripts) read it and may close the pipe afterwards.
+        let scrape = match &metrics {
+            Some(l) => format!("; metrics: http://{}/metrics", l.local_addr().context("reading the metrics address")?),
+            None => String::new(),
+        };
+        println!("riskgrid scheduler listening on {addr} (store: {db}{scrape})");
         let _ = std::io::stdout().flush();
-        serve(listener, scheduler, &options, shutdown_signal()).await.context("serving")?;
+        serve_with_metrics(listener, metrics, scheduler, &options, shutdown_signal()).await.context("serving")?;
         Ok(())
     })
 }
