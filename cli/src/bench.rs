@@ -1,4 +1,5 @@
-//! `riskgrid bench`: the engine's throughput figures, as issue #2 defines them.
+//! `riskgrid bench [engine]`: the engine's throughput figures, as issue #2 defines them
+//! (`bench dispatch`, the grid's, is in `bench_dispatch.rs`).
 
 use crate::exit::Failure;
 use crate::run::{parse_isa, thread_pool};
@@ -8,6 +9,32 @@ use riskcalc::kernel::Isa;
 use riskcalc::plan::CompiledJob;
 use serde::Serialize;
 use std::time::Instant;
+
+/// `riskgrid bench [engine|dispatch]`; without a subcommand, `engine`.
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BenchCommand {
+    #[command(subcommand)]
+    pub which: Option<Which>,
+    #[command(flatten)]
+    pub engine: BenchArgs,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Which {
+    /// Engine throughput (European paths/s, basket asset-steps/s, Heston Greeks seconds); the default.
+    Engine(BenchArgs),
+    /// Grid dispatch: scheduler + 2 worker processes on loopback (tiny tasks/s, round trip, efficiency, memory).
+    Dispatch(crate::bench_dispatch::DispatchArgs),
+}
+
+pub fn run(cmd: BenchCommand) -> Result<(), Failure> {
+    match cmd.which {
+        None => bench(cmd.engine),
+        Some(Which::Engine(args)) => bench(args),
+        Some(Which::Dispatch(args)) => crate::bench_dispatch::dispatch(args),
+    }
+}
 
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
@@ -102,7 +129,7 @@ fn time_job(yaml: &str, isa: Isa, repeat: usize) -> Result<f64, Failure> {
     Ok(times[times.len() / 2])
 }
 
-fn cpu_model() -> String {
+pub(crate) fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {

@@ -1,6 +1,7 @@
 //! `riskgrid`: the command line of the riskgrid risk grid.
 
 mod bench;
+mod bench_dispatch;
 mod exit;
 mod grid;
 mod jobfile;
@@ -35,8 +36,9 @@ enum Command {
     },
     /// Print the JSON Schema of the job file format.
     Schema,
-    /// Measure engine throughput (European paths/s, basket asset-steps/s, Heston Greeks seconds).
-    Bench(bench::BenchArgs),
+    /// Benchmarks: `engine` (default: European paths/s, basket asset-steps/s, Heston Greeks seconds)
+    /// or `dispatch` (the grid: tiny tasks/s, round trip, efficiency, memory per 1M queued tasks).
+    Bench(bench::BenchCommand),
     /// Serve the grid's scheduler (gRPC JobService + WorkerService, health, reflection).
     Scheduler(grid::serve::SchedulerArgs),
     /// Serve as a grid worker: lease tasks from a scheduler and compute them.
@@ -64,7 +66,7 @@ fn main() -> std::process::ExitCode {
             println!("{}", serde_json::to_string_pretty(&riskcalc::spec::json_schema()).unwrap_or_default());
             Ok(())
         }
-        Command::Bench(args) => bench::bench(args),
+        Command::Bench(args) => bench::run(args),
         Command::Scheduler(args) => grid::serve::scheduler(args),
         Command::Worker(args) => grid::serve::worker(args),
         Command::Submit(args) => grid::client::submit(args),

@@ -1,0 +1,433 @@
+//! `riskgrid bench dispatch`: the grid's dispatch figures, as issue #3 defines them.
+//!
+//! A scheduler and two single-threaded worker processes (this binary, via
+//! `current_exe`) on loopback; the figures are measured end to end through
+//! the real gRPC path (JobService submit + watch, WorkerService lease/report).
+//! The scheduler is started with `--task-seconds 0.5 --initial-throughput 1`
+//! so that its planner makes every block of the first jobs its own task
+//! (tiny blocks report 0 ms of compute and so never recalibrate it).
+
+use crate::exit::Failure;
+use crate::grid::block_on;
+use anyhow::Context;
+use riskcalc::engine::run_pricing;
+use riskcalc::kernel::Isa;
+use riskcalc::plan::CompiledJob;
+use riskgrid_proto::v1 as pb;
+use riskgrid_proto::v1::job_service_client::JobServiceClient;
+use serde::Serialize;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use tokio_stream::StreamExt;
+use tonic::transport::Channel;
+
+const WORKERS: usize = 2;
+/// 1 GB (10^9 bytes) in MiB, the issue's memory bound.
+const GB_IN_MIB: f64 = 1e9 / 1_048_576.0;
+
+#[derive(Debug, clap::Args)]
+pub struct DispatchArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Tiny tasks in the throughput figure (default 20,000; 500 with --quick).
+    #[arg(long)]
+    pub tasks: Option<u64>,
+    /// Smaller sizes everywhere (a smoke run; figures are noisier, the 1M-task memory figure is extrapolated).
+    #[arg(long)]
+    pub quick: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Figure {
+    name: &'static str,
+    value: f64,
+    unit: &'static str,
+    target: Option<f64>,
+    /// `value >= target` for rates and efficiency, `value <= target` for times and memory.
+    meets_target: Option<bool>,
+    work: String,
+}
+
+#[derive(Debug, Serialize)]
+struct DispatchOutput {
+    cpu: String,
+    cores: usize,
+    workers: usize,
+    worker_threads: usize,
+    store: &'static str,
+    figures: Vec<Figure>,
+    /// Peak RSS of the scheduler process over the whole run.
+    scheduler_peak_rss_mib: Option<f64>,
+    /// CPU seconds (user + system) the scheduler and each worker used over the whole run.
+    scheduler_cpu_seconds: Option<f64>,
+    worker_cpu_seconds: Vec<Option<f64>>,
+    /// Wall seconds of the cluster part of the run (figures 1-3 and the warm-up).
+    cluster_wall_seconds: f64,
+}
+
+/// A child process, killed (SIGKILL) and reaped on drop.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Spawns `riskgrid ARGS` and waits (bounded) for a line of stdout or stderr containing `marker`.
+/// The stream keeps being drained afterwards so the child never blocks on it.
+fn spawn_until(args: &[&str], stderr: bool, marker: &'static str) -> Result<(Proc, String), Failure> {
+    let exe = std::env::current_exe().context("locating the riskgrid binary")?;
+    let mut cmd = Command::new(exe);
+    cmd.args(args).stdin(Stdio::null());
+    if stderr {
+        cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    } else {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::null());
+    }
+    let mut child = cmd.spawn().with_context(|| format!("starting riskgrid {}", args.join(" ")))?;
+    let stream: Box<dyn std::io::Read + Send> = if stderr {
+        Box::new(child.stderr.take().context("child stderr")?)
+    } else {
+        Box::new(child.stdout.take().context("child stdout")?)
+    };
+    let proc = Proc(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            if !sent && line.contains(marker) {
+                let _ = tx.send(line);
+                sent = true;
+            }
+        }
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(20))
+        .map_err(|_| anyhow::anyhow!("riskgrid {} did not print {marker:?} within 20 s", args.join(" ")))?;
+    Ok((proc, line))
+}
+
+/// A scheduler and `WORKERS` one-thread workers on loopback.
+struct Cluster {
+    scheduler: Proc,
+    workers: Vec<Proc>,
+    url: String,
+}
+
+impl Cluster {
+    fn start() -> Result<Cluster, Failure> {
+        let args = ["scheduler", "--listen", "127.0.0.1:0", "--task-seconds", "0.5", "--initial-throughput", "1"];
+        let (scheduler, line) = spawn_until(&args, false, "listening on")?;
+        let addr = line
+            .split_whitespace()
+            .find(|w| w.starts_with("127.0.0.1:"))
+            .ok_or_else(|| anyhow::anyhow!("no address in the scheduler's banner {line:?}"))?;
+        let url = format!("http://{addr}");
+        let mut workers = Vec::new();
+        for i in 0..WORKERS {
+            let name = format!("bench-{i}");
+            let args = ["worker", "--scheduler", &url, "--threads", "1", "--name", &name, "--grace-secs", "1"];
+            workers.push(spawn_until(&args, true, "registered with scheduler")?.0);
+        }
+        Ok(Cluster { scheduler, workers, url })
+    }
+
+    /// CPU seconds used so far by the scheduler and by each worker.
+    fn cpu_seconds(&self) -> (Option<f64>, Vec<Option<f64>>) {
+        (
+            process_cpu_seconds(self.scheduler.0.id()),
+            self.workers.iter().map(|w| process_cpu_seconds(w.0.id())).collect(),
+        )
+    }
+
+    fn peak_rss_mib(&self) -> Option<f64> {
+        status_kib(&format!("/proc/{}/status", self.scheduler.0.id()), "VmHWM:").map(|k| k / 1024.0)
+    }
+}
+
+fn status_kib(path: &str, key: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(path).ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn european(paths: u64, block_size: u64) -> String {
+    format!(
+        "seed: 1
+market: {{rate: 0.03, underlyings: [{{id: A, spot: 100, dividend_yield: 0.01, vol: 0.2}}]}}
+portfolio: [{{id: call, instrument: {{type: european, underlying: A, option: call, strike: 100, maturity: 1}}}}]
+analysis: {{paths: {paths}, block_size: {block_size}}}
+"
+    )
+}
+
+static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Submits `yaml` and follows the job (JobService.WatchJob) until its final result arrives;
+/// returns the scheduler's own submit → finish time (`JobResult.elapsed_ms`, whole ms).
+async fn submit_and_wait(client: &mut JobServiceClient<Channel>, yaml: &str) -> Result<u64, Failure> {
+    let serial = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let request = pb::SubmitJobRequest {
+        client_request_id: format!("bench-{}-{serial}", std::process::id()),
+        spec: Some(pb::submit_job_request::Spec::JobYaml(yaml.as_bytes().to_vec())),
+        historical_csv: Vec::new(),
+        priority: 0,
+        tenant: String::new(),
+    };
+    let job_id = client.submit_job(request).await.map_err(crate::grid::status_failure)?.into_inner().job_id;
+    let watch = pb::WatchJobRequest { job_id: job_id.clone(), min_progress_interval_ms: 1000 };
+    let mut events = client.watch_job(watch).await.map_err(crate::grid::status_failure)?.into_inner();
+    while let Some(event) = events.next().await {
+        match event.map_err(crate::grid::status_failure)?.event {
+            Some(pb::job_event::Event::Result(r)) => return Ok(r.elapsed_ms),
+            Some(pb::job_event::Event::StateChange(s))
+                if s.state == pb::JobState::Failed as i32 || s.state == pb::JobState::Cancelled as i32 =>
+            {
+                return Err(Failure::Other(anyhow::anyhow!("{job_id} ended without a result: {}", s.reason)));
+            }
+            _ => {}
+        }
+    }
+    Err(Failure::Other(anyhow::anyhow!("the watch of {job_id} ended before its result")))
+}
+
+/// CPU time this thread has run, in seconds (`/proc/thread-self/schedstat`; `None` where missing).
+fn thread_cpu_seconds() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    Some(text.split_whitespace().next()?.parse::<f64>().ok()? / 1e9)
+}
+
+/// CPU seconds (user + system) a process has used so far (`/proc/PID/stat`, in clock ticks of 1/100 s).
+fn process_cpu_seconds(pid: u32) -> Option<f64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = text.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// Median CPU time (wall time where the thread's CPU time is unavailable) of one single-block
+/// job on one thread, in this process (compilation excluded). CPU time, so that other load on
+/// the machine does not inflate it.
+fn one_block_seconds(block_size: u64, isa: Isa, repeat: usize) -> Result<f64, Failure> {
+    let spec = riskcalc::spec::parse_yaml(&european(block_size, block_size))
+        .map_err(|e| Failure::Other(anyhow::anyhow!("bench job: {e}")))?;
+    let job = CompiledJob::compile(&spec, isa);
+    let pool = crate::run::thread_pool(Some(1))?;
+    pool.install(|| {
+        std::hint::black_box(run_pricing(&job, isa, |_| {}));
+        let mut times: Vec<f64> = (0..repeat)
+            .map(|_| {
+                let (t, cpu) = (Instant::now(), thread_cpu_seconds());
+                std::hint::black_box(run_pricing(&job, isa, |_| {}));
+                match (cpu, thread_cpu_seconds()) {
+                    (Some(a), Some(b)) => b - a,
+                    _ => t.elapsed().as_secs_f64(),
+                }
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        Ok(times[times.len() / 2])
+    })
+}
+
+/// A European block size (multiple of 8, 64..=2^20) taking about `seconds` on one core.
+fn block_size_for(seconds: f64, isa: Isa) -> Result<u64, Failure> {
+    let probe = 65_536;
+    let per_path = one_block_seconds(probe, isa, 7)? / probe as f64;
+    let guess = ((seconds / per_path.max(1e-12) / 8.0).round() as u64 * 8).clamp(64, 1 << 20);
+    // Time per path depends on the block size (cache); correct once at the guessed size.
+    let per_path = one_block_seconds(guess, isa, 7)? / guess as f64;
+    Ok(((seconds / per_path.max(1e-12) / 8.0).round() as u64 * 8).clamp(64, 1 << 20))
+}
+
+/// RSS growth of an in-process scheduler (memory store) holding one queued job of `tasks` tasks.
+fn queued_memory_mib(tasks: u64) -> Result<(f64, f64), Failure> {
+    use riskgrid_scheduler::{MemStore, MonotonicClock, Scheduler, SchedulerConfig, SubmitRequest, TenantId};
+    let spec = riskcalc::spec::parse_yaml(&european(tasks * 64, 64))
+        .map_err(|e| Failure::Other(anyhow::anyhow!("bench job: {e}")))?;
+    let config = SchedulerConfig { initial_throughput: 1.0, ..SchedulerConfig::default() };
+    let rss = || status_kib("/proc/self/status", "VmRSS:").unwrap_or(0.0) / 1024.0;
+    let before = rss();
+    let t = Instant::now();
+    let mut sched = Scheduler::new(config, MonotonicClock::new(), MemStore::new());
+    sched
+        .submit(&TenantId("default".into()), SubmitRequest::new(spec))
+        .map_err(|e| Failure::Other(anyhow::anyhow!("submitting the 1M-task job: {e}")))?;
+    let planned = sched.stats().queued_core_seconds;
+    std::hint::black_box(planned);
+    let after = rss();
+    let seconds = t.elapsed().as_secs_f64();
+    drop(sched);
+    Ok((after - before, seconds))
+}
+
+fn fmt_target(t: f64) -> String {
+    if t >= 100.0 { format!("{t:.0}") } else { format!("{t}") }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
+    let isa = Isa::detect();
+    let tiny_tasks = args.tasks.unwrap_or(if args.quick { 500 } else { 20_000 }).max(1);
+    let round_trips: usize = if args.quick { 30 } else { 200 };
+    let cpu_tasks: u64 = if args.quick { 100 } else { 2_000 };
+    let memory_tasks: u64 = if args.quick { 100_000 } else { 1_000_000 };
+
+    // (4) first, while this process is small: an in-process scheduler with `memory_tasks` queued tasks.
+    let (memory_mib, memory_seconds) = queued_memory_mib(memory_tasks)?;
+    let memory_1m = memory_mib * 1_000_000.0 / memory_tasks as f64;
+
+    // The ~5 ms task and its single-core time, measured in-process before the cluster runs.
+    let cpu_block = block_size_for(5e-3, isa)?;
+    let single_task = one_block_seconds(cpu_block, isa, 21)?;
+
+    let cluster = Cluster::start()?;
+    let cluster_start = Instant::now();
+    let url = cluster.url.clone();
+    let (tiny_seconds, mut rtts, mut sched_ms, cpu_seconds) = block_on(2, async move {
+        let channel = tonic::transport::Endpoint::from_shared(url.clone())
+            .map_err(|e| anyhow::anyhow!("{url}: {e}"))?
+            .connect()
+            .await
+            .with_context(|| format!("connecting to {url}"))?;
+        let mut client = JobServiceClient::new(channel);
+        // Warm-up: one single-block job (connections, worker caches); reports 0 ms, so no calibration.
+        submit_and_wait(&mut client, &european(64, 64)).await?;
+
+        // (1) N tiny tasks, one job, submit → final result.
+        let t = Instant::now();
+        submit_and_wait(&mut client, &european(tiny_tasks * 64, 64)).await?;
+        let tiny_seconds = t.elapsed().as_secs_f64();
+
+        // (2) sequential single-block jobs, submit → final result.
+        let mut rtts = Vec::with_capacity(round_trips);
+        let mut sched_ms = Vec::with_capacity(round_trips);
+        for _ in 0..round_trips {
+            let t = Instant::now();
+            sched_ms.push(submit_and_wait(&mut client, &european(64, 64)).await? as f64);
+            rtts.push(t.elapsed().as_secs_f64());
+        }
+
+        // (3) `cpu_tasks` tasks of ~5 ms of CPU each.
+        let t = Instant::now();
+        submit_and_wait(&mut client, &european(cpu_tasks * cpu_block, cpu_block)).await?;
+        let cpu_seconds = t.elapsed().as_secs_f64();
+        Ok((tiny_seconds, rtts, sched_ms, cpu_seconds))
+    })?;
+    let cluster_wall_seconds = cluster_start.elapsed().as_secs_f64();
+    let scheduler_peak = cluster.peak_rss_mib();
+    let (scheduler_cpu, worker_cpu) = cluster.cpu_seconds();
+    drop(cluster);
+    rtts.sort_by(f64::total_cmp);
+    let (p50, p99) = (percentile(&rtts, 0.5) * 1e3, percentile(&rtts, 0.99) * 1e3);
+    sched_ms.sort_by(f64::total_cmp);
+    let sched_p50 = percentile(&sched_ms, 0.5);
+    let tiny_rate = tiny_tasks as f64 / tiny_seconds;
+    let ideal = cpu_tasks as f64 * single_task / WORKERS as f64;
+    let efficiency = ideal / cpu_seconds;
+
+    let figures = vec![
+        Figure {
+            name: "tiny_tasks_per_second",
+            value: tiny_rate,
+            unit: "tasks/s",
+            target: Some(50_000.0),
+            meets_target: Some(tiny_rate >= 50_000.0),
+            work: format!("1 job of {tiny_tasks} one-block tasks (European, 64 paths each) in {tiny_seconds:.3} s"),
+        },
+        Figure {
+            name: "round_trip_p50_ms",
+            value: p50,
+            unit: "ms",
+            target: Some(0.3),
+            meets_target: Some(p50 <= 0.3),
+            work: format!("{round_trips} sequential single-block jobs, submit → final result"),
+        },
+        Figure {
+            name: "round_trip_p99_ms",
+            value: p99,
+            unit: "ms",
+            target: None,
+            meets_target: None,
+            work: format!("{round_trips} sequential single-block jobs, submit → final result"),
+        },
+        Figure {
+            name: "round_trip_scheduler_side_p50_ms",
+            value: sched_p50,
+            unit: "ms",
+            target: None,
+            meets_target: None,
+            work: "the same jobs, the scheduler's own submit → finish time (JobResult.elapsed_ms, whole ms)".into(),
+        },
+        Figure {
+            name: "efficiency_5ms_tasks",
+            value: efficiency,
+            unit: "ideal/wall",
+            target: Some(0.95),
+            meets_target: Some(efficiency >= 0.95),
+            work: format!(
+                "{cpu_tasks} tasks of {:.2} ms (CPU time; 1 block of {cpu_block} paths) on {WORKERS} cores: ideal {ideal:.3} s, wall {cpu_seconds:.3} s",
+                single_task * 1e3
+            ),
+        },
+        Figure {
+            name: "scheduler_mib_per_1m_queued_tasks",
+            value: memory_1m,
+            unit: "MiB",
+            target: Some(GB_IN_MIB),
+            meets_target: Some(memory_1m < GB_IN_MIB),
+            work: format!(
+                "RSS growth of an in-process Scheduler (MemStore) with 1 job of {memory_tasks} queued tasks{} ({memory_seconds:.2} s to plan)",
+                if memory_tasks == 1_000_000 { "" } else { ", scaled to 1M" }
+            ),
+        },
+    ];
+    let output = DispatchOutput {
+        cpu: crate::bench::cpu_model(),
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        workers: WORKERS,
+        worker_threads: 1,
+        store: "memory",
+        figures,
+        scheduler_peak_rss_mib: scheduler_peak,
+        scheduler_cpu_seconds: scheduler_cpu,
+        worker_cpu_seconds: worker_cpu,
+        cluster_wall_seconds,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&output).context("serialising")?);
+    } else {
+        println!(
+            "riskgrid bench dispatch on {} ({} cores; scheduler + {} one-thread workers on loopback, {} store)",
+            output.cpu, output.cores, output.workers, output.store
+        );
+        for f in &output.figures {
+            let target = f.target.map_or(String::new(), |t| {
+                format!("  target {} {}", fmt_target(t), if f.meets_target == Some(true) { "met" } else { "MISSED" })
+            });
+            println!("  {:<34} {:>12.4} {:<10} ({}){target}", f.name, f.value, f.unit, f.work);
+        }
+        if let Some(rss) = output.scheduler_peak_rss_mib {
+            println!("  scheduler peak RSS {rss:.1} MiB");
+        }
+        let cpu = |c: Option<f64>| c.map_or("?".to_owned(), |c| format!("{c:.2}"));
+        let workers: Vec<String> = output.worker_cpu_seconds.iter().map(|&c| cpu(c)).collect();
+        println!(
+            "  CPU seconds over {:.1} s of cluster wall time: scheduler {}, workers {}",
+            output.cluster_wall_seconds,
+            cpu(output.scheduler_cpu_seconds),
+            workers.join(" + ")
+        );
+    }
+    Ok(())
+}

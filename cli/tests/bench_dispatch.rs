@@ -1,0 +1,45 @@
+//! `riskgrid bench dispatch --quick --json`: starts its own scheduler and two
+//! workers on loopback and prints every figure issue #3 asks for. Timings are
+//! never asserted, only that each figure is there and finite.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[test]
+fn bench_dispatch_quick_prints_every_figure() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_riskgrid"))
+        .args(["bench", "dispatch", "--quick", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let limit = Duration::from_secs(60);
+    let deadline = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("bench dispatch took more than {limit:?}; stderr: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit {:?}, stderr: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert_eq!(v["workers"], 2);
+    let figures = v["figures"].as_array().expect("figures");
+    for name in [
+        "tiny_tasks_per_second",
+        "round_trip_p50_ms",
+        "round_trip_p99_ms",
+        "round_trip_scheduler_side_p50_ms",
+        "efficiency_5ms_tasks",
+        "scheduler_mib_per_1m_queued_tasks",
+    ] {
+        let f = figures.iter().find(|f| f["name"] == name).unwrap_or_else(|| panic!("figure {name} missing: {v}"));
+        let value = f["value"].as_f64().unwrap_or_else(|| panic!("{name}: no value"));
+        assert!(value.is_finite() && value >= 0.0, "{name} = {value}");
+        assert!(f.get("meets_target").is_some() && f.get("unit").is_some(), "{name}: {f}");
+    }
+}
