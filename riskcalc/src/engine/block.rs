@@ -26,24 +26,33 @@ pub fn price_trade_block(job: &CompiledJob, trade: usize, block: u64, isa: Isa) 
     let first_path = block * u64::from(job.block_size);
     let ns = t.plan.n_states();
     let stride = padded(n);
-    let mut values = vec![0.0; ns * stride];
-    let out = BlockOut { values: &mut values, n_paths: n };
-    simulate_block(isa, &t.plan, &RoundKeys::from_seed(job.seed), first_path, out);
-    let mut per_slot = vec![0.0; stride];
-    let moments = t
-        .quantities
-        .iter()
-        .map(|q| match q.estimator {
-            Estimator::Value { state } => Moments::of_slots(&values[state * stride..(state + 1) * stride], n),
-            _ => {
-                for (i, slot) in per_slot.iter_mut().enumerate() {
-                    *slot = q.estimator.eval(|state| values[state * stride + i]);
+    // Reused per thread: a fresh multi-megabyte buffer per block would be
+    // mapped, page-faulted and unmapped every time.
+    SCRATCH.with_borrow_mut(|(values, per_slot)| {
+        values.resize(ns * stride, 0.0);
+        per_slot.resize(stride, 0.0);
+        let out = BlockOut { values: &mut values[..ns * stride], n_paths: n };
+        simulate_block(isa, &t.plan, &RoundKeys::from_seed(job.seed), first_path, out);
+        let moments = t
+            .quantities
+            .iter()
+            .map(|q| match q.estimator {
+                Estimator::Value { state } => Moments::of_slots(&values[state * stride..(state + 1) * stride], n),
+                _ => {
+                    for (i, slot) in per_slot[..stride].iter_mut().enumerate() {
+                        *slot = q.estimator.eval(|state| values[state * stride + i]);
+                    }
+                    Moments::of_slots(&per_slot[..stride], n)
                 }
-                Moments::of_slots(&per_slot, n)
-            }
-        })
-        .collect();
-    TradeBlock { trade: trade as u32, block, moments }
+            })
+            .collect();
+        TradeBlock { trade: trade as u32, block, moments }
+    })
+}
+
+thread_local! {
+    /// Per-thread block buffers: state values and one per-path quantity.
+    static SCRATCH: std::cell::RefCell<(Vec<f64>, Vec<f64>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// Simulates one block of every trade.

@@ -30,17 +30,32 @@ impl Moments {
     }
 
     /// Moments of the valid slots of a tiled block (see
-    /// [`crate::kernel::path::TILE`]), in slot order.
+    /// [`crate::kernel::path::TILE`]), in slot order, without copying: whole
+    /// tiles are summed in place and only the last, partial tile is gathered.
     pub fn of_slots(values: &[f64], n_paths: usize) -> Moments {
         use crate::kernel::path::{TILE, slot_path};
         let full = n_paths / TILE * TILE;
-        if full == n_paths {
-            return Moments::of_block(&values[..n_paths]);
+        let mut tail = [0.0f64; TILE];
+        let mut n_tail = 0;
+        for slot in (full..full + TILE).filter(|&slot| full < n_paths && slot_path(slot) < n_paths) {
+            tail[n_tail] = values[slot];
+            n_tail += 1;
         }
-        let mut valid = Vec::with_capacity(n_paths);
-        valid.extend_from_slice(&values[..full]);
-        valid.extend((full..full + TILE).filter(|&slot| slot_path(slot) < n_paths).map(|slot| values[slot]));
-        Moments::of_block(&valid)
+        let (head, tail) = (&values[..full], &tail[..n_tail]);
+        if n_paths == 0 {
+            return Moments::default();
+        }
+        // `full` is a multiple of 8, so the tail continues at accumulator 0:
+        // the same assignment of values to accumulators as one contiguous slice.
+        let mut acc = [0.0f64; 8];
+        striped_accumulate(head, &mut acc, |v| v);
+        striped_accumulate(tail, &mut acc, |v| v);
+        let sum = combine(&acc);
+        let mean = sum / n_paths as f64;
+        let mut acc = [0.0f64; 8];
+        striped_accumulate(head, &mut acc, |v| (v - mean) * (v - mean));
+        striped_accumulate(tail, &mut acc, |v| (v - mean) * (v - mean));
+        Moments { n: n_paths as u64, sum, m2: combine(&acc) }
     }
 
     pub fn mean(&self) -> f64 {
@@ -79,6 +94,12 @@ impl Moments {
 /// chunks of eight so that LLVM keeps the accumulators in one vector register.
 pub fn striped_sum(values: &[f64], f: impl Fn(f64) -> f64) -> f64 {
     let mut acc = [0.0f64; 8];
+    striped_accumulate(values, &mut acc, f);
+    combine(&acc)
+}
+
+/// Adds `f(values[i])` to `acc[i mod 8]`, in index order.
+fn striped_accumulate(values: &[f64], acc: &mut [f64; 8], f: impl Fn(f64) -> f64) {
     let chunks = values.chunks_exact(8);
     let rest = chunks.remainder();
     for chunk in chunks {
@@ -89,6 +110,9 @@ pub fn striped_sum(values: &[f64], f: impl Fn(f64) -> f64) -> f64 {
     for (k, &v) in rest.iter().enumerate() {
         acc[k] += f(v);
     }
+}
+
+fn combine(acc: &[f64; 8]) -> f64 {
     ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
 }
 

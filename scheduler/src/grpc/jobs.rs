@@ -150,13 +150,9 @@ async fn watch(grid: Arc<Grid>, id: JobId, interval: Duration, tx: mpsc::Sender<
         let wait =
             if shown == Some(key) { Duration::from_secs(1) } else { interval.saturating_sub(last_progress.elapsed()) };
         tokio::select! {
-            _ = changes.changed() => {
-                let since = last_progress.elapsed();
-                if since < interval {
-                    // Let merges accumulate, but never delay a state change much.
-                    tokio::time::sleep((interval - since).min(Duration::from_millis(MIN_PROGRESS_MS.into()))).await;
-                }
-            }
+            // A change is looked at at once (a finished job must not wait); progress
+            // events are still rate-limited by `due` above.
+            _ = changes.changed() => {}
             _ = tokio::time::sleep(wait) => {}
             _ = tx.closed() => return,
         }
