@@ -29,6 +29,10 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run through an embedded grid: an in-process gRPC scheduler and a local
+    /// worker on loopback, the code paths of a cluster. Same bits as without.
+    #[arg(long)]
+    pub grid: bool,
 }
 
 /// Everything `run --json` prints.
@@ -89,30 +93,34 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     let pool = thread_pool(args.threads)?;
     let started = Instant::now();
     let spec = &loaded.spec;
-    let (pricing, risk) = pool.install(|| {
-        let job = CompiledJob::compile(spec, isa);
-        let progress = bar(job.n_blocks(), args.quiet, "pricing");
-        let pricing = run_pricing(&job, isa, |p| {
-            progress.set_position(p.blocks_done);
-            progress.set_message(format!("value {:.6} ± {:.6} (95% CI)", p.value, 1.96 * p.std_error));
-        });
-        progress.finish_and_clear();
-        let risk = spec.analysis.risk.as_ref().map(|r| {
-            let job = RiskJob::new(spec, r, loaded.historical.clone(), isa);
-            let progress = bar(job.n_blocks(), args.quiet, "risk");
-            let report = run_risk(&job, isa, |done, _| progress.set_position(done));
+    let (pricing, risk) = if args.grid {
+        crate::grid::embedded::run(&args.file, pool.current_num_threads(), isa, args.quiet)?
+    } else {
+        pool.install(|| {
+            let job = CompiledJob::compile(spec, isa);
+            let progress = bar(job.n_blocks(), args.quiet, "pricing");
+            let pricing = run_pricing(&job, isa, |p| {
+                progress.set_position(p.blocks_done);
+                progress.set_message(format!("value {:.6} ± {:.6} (95% CI)", p.value, 1.96 * p.std_error));
+            });
             progress.finish_and_clear();
-            report
-        });
-        (pricing, risk)
-    });
+            let risk = spec.analysis.risk.as_ref().map(|r| {
+                let job = RiskJob::new(spec, r, loaded.historical.clone(), isa);
+                let progress = bar(job.n_blocks(), args.quiet, "risk");
+                let report = run_risk(&job, isa, |done, _| progress.set_position(done));
+                progress.finish_and_clear();
+                report
+            });
+            (pricing, risk)
+        })
+    };
     let output = RunOutput {
         job: JobInfo {
             name: spec.name.clone(),
             seed: spec.seed,
             spec_sha256: loaded.spec_sha256.clone(),
             riskgrid_version: env!("CARGO_PKG_VERSION"),
-            isa: isa.name(),
+            isa: if args.grid { "grid" } else { isa.name() },
             threads: pool.current_num_threads(),
         },
         pricing,

@@ -149,3 +149,13 @@ fn schema_is_json_schema_of_the_job_file() {
         assert!(text.contains(needle), "schema lacks {needle}");
     }
 }
+
+#[test]
+fn run_through_the_embedded_grid_gives_the_same_bits() {
+    let local = json(&riskgrid(&["run", "examples/portfolio.yaml", "--json", "--quiet"]));
+    let grid = json(&riskgrid(&["run", "examples/portfolio.yaml", "--json", "--quiet", "--grid"]));
+    assert_eq!(grid["job"]["isa"], "grid");
+    assert_eq!(grid["pricing"], local["pricing"]);
+    assert_eq!(grid["risk"], local["risk"]);
+    assert!(!local["risk"].is_null());
+}

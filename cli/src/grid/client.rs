@@ -22,7 +22,7 @@ pub struct Connect {
     pub scheduler: String,
 }
 
-async fn connect(c: &Connect) -> Result<JobServiceClient<Channel>, Failure> {
+pub async fn connect(c: &Connect) -> Result<JobServiceClient<Channel>, Failure> {
     let endpoint = tonic::transport::Endpoint::from_shared(c.scheduler.clone())
         .map_err(|e| Failure::Input(format!("--scheduler {}: {e}", c.scheduler)))?
         .connect_timeout(Duration::from_secs(5));
@@ -130,7 +130,7 @@ pub struct JobArgs {
 }
 
 /// Follows a job's events with a progress bar until it ends; fails unless it succeeded.
-async fn follow(client: &mut JobServiceClient<Channel>, job: &str, quiet: bool) -> Result<(), Failure> {
+pub async fn follow(client: &mut JobServiceClient<Channel>, job: &str, quiet: bool) -> Result<(), Failure> {
     let request = pb::WatchJobRequest { job_id: job.to_owned(), min_progress_interval_ms: 0 };
     let mut events = client.watch_job(request).await.map_err(status_failure)?.into_inner();
     let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(1000) };

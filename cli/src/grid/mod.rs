@@ -2,6 +2,7 @@
 //! `result`, `cancel` and `jobs` talk to a scheduler's JobService.
 
 pub mod client;
+pub mod embedded;
 pub mod serve;
 
 use crate::exit::Failure;
