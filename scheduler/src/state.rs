@@ -21,6 +21,12 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+/// Estimated work per core a worker may take in one lease beyond its base
+/// allowance, when tasks are short.
+const BATCH_SECONDS: f64 = 0.02;
+/// Hard cap on tasks held per core.
+const MAX_TASKS_PER_CORE: usize = 128;
+
 /// A client's request to run a job.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubmitRequest {
@@ -309,10 +315,17 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
         if w.draining {
             return Ok(Vec::new());
         }
-        let capacity = (w.info.cores as usize) * (1 + self.config.prefetch_per_core as usize);
-        let n = max_tasks.min(capacity.saturating_sub(self.leases.held_by(worker)));
-        let mut out = Vec::with_capacity(n);
-        while out.len() < n {
+        // A worker holds one task per core plus `prefetch_per_core`; when tasks
+        // are short it may take more in one lease, up to about BATCH_SECONDS of
+        // estimated work per core (so tiny tasks do not cost an RPC each).
+        let cores = w.info.cores as usize;
+        let held = self.leases.held_by(worker);
+        let base = (cores * (1 + self.config.prefetch_per_core as usize)).saturating_sub(held);
+        let n = max_tasks.min((cores * MAX_TASKS_PER_CORE).saturating_sub(held));
+        let batch_target = BATCH_SECONDS * cores as f64;
+        let mut batch_seconds = 0.0;
+        let mut out = Vec::with_capacity(n.min(base.max(1) * 4));
+        while out.len() < n && (out.len() < base || batch_seconds < batch_target) {
             let jobs = &self.jobs;
             let Some((tenant, job_id)) = self.queue.next(|j| jobs.get(&j).is_some_and(Job::has_pending)) else {
                 break;
@@ -325,7 +338,9 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
             let Some(spec) = job.task(index) else { break };
             let deadline = now + self.config.lease_ms;
             self.leases.grant(spec.id, Held { worker, attempt, deadline });
-            self.queue.on_lease(&tenant, self.cost.seconds(spec.cost));
+            let seconds = self.cost.seconds(spec.cost);
+            batch_seconds += seconds;
+            self.queue.on_lease(&tenant, seconds);
             out.push(Lease { task: spec.id, kind: spec.kind, attempt, deadline });
         }
         Ok(out)

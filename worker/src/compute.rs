@@ -97,7 +97,7 @@ pub fn compute(
             let _ = out.send(pb::BlockResult { moments, ..result(t, b) });
         });
     }
-    Ok(micros.load(Ordering::Relaxed).div_ceil(1000))
+    Ok(micros.load(Ordering::Relaxed))
 }
 
 /// Starts `f` on the pool now; the returned future yields its result without blocking tokio.

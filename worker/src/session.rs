@@ -59,8 +59,10 @@ struct Shared {
     jobs: Mutex<HashMap<String, Arc<OnceCell<Arc<Prepared>>>>>,
     in_flight: Mutex<HashMap<String, Arc<TaskCtl>>>,
     serial: AtomicU64,
-    slots: Semaphore,
+    slots: Arc<Semaphore>,
     task_done: Notify,
+    /// Moving average of a task's compute time (µs), to size prefetch.
+    task_micros: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -84,6 +86,20 @@ impl Shared {
         if let Some(ctl) = lock(&self.in_flight).get(task_id) {
             ctl.cancelled.store(true, Ordering::Relaxed);
         }
+    }
+
+    /// Tasks to hold (running + prefetched): at least two per thread, more
+    /// when tasks are short, so each lease RPC carries ~20 ms of work per thread.
+    fn tasks_to_hold(&self) -> usize {
+        let micros = self.task_micros.load(Ordering::Relaxed).max(1);
+        let per_thread = (20_000 / micros).clamp(2, 128) as usize;
+        self.threads * per_thread
+    }
+
+    fn observe_task(&self, micros: u64) {
+        let old = self.task_micros.load(Ordering::Relaxed);
+        let new = if old == 0 { micros } else { (3 * old + micros) / 4 };
+        self.task_micros.store(new.max(1), Ordering::Relaxed);
     }
 
     fn finished(&self, task_id: &str, serial: u64) {
@@ -159,8 +175,9 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
         jobs: Mutex::new(HashMap::new()),
         in_flight: Mutex::new(HashMap::new()),
         serial: AtomicU64::new(0),
-        slots: Semaphore::new(threads),
+        slots: Arc::new(Semaphore::new(threads)),
         task_done: Notify::new(),
+        task_micros: AtomicU64::new(0),
     });
     tokio::pin!(shutdown);
     let heartbeats = tokio::spawn(heartbeat_loop(Arc::clone(&shared)));
@@ -184,7 +201,7 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
             }
         }
         let held = lock(&shared.in_flight).len();
-        let want = (2 * threads).saturating_sub(held);
+        let want = shared.tasks_to_hold().saturating_sub(held);
         if want == 0 {
             let done = shared.task_done.notified();
             tokio::select! {
@@ -268,18 +285,21 @@ fn start_task(shared: &Arc<Shared>, task: pb::Task) {
 }
 
 async fn run_task(shared: Arc<Shared>, task: pb::Task, ctl: Arc<TaskCtl>) {
-    let Ok(_permit) = shared.slots.acquire().await else { return };
+    let Ok(permit) = Arc::clone(&shared.slots).acquire_owned().await else { return };
     if !ctl.cancelled.load(Ordering::Relaxed) {
         ctl.started.store(true, Ordering::Relaxed);
-        let outcome = compute_and_report(&shared, &task, &ctl).await;
+        let outcome = compute_and_report(&shared, &task, &ctl, permit).await;
         if !ctl.cancelled.load(Ordering::Relaxed) {
             let completion = match outcome {
-                Ok(compute_ms) => pb::TaskCompletion {
-                    task_id: task.task_id.clone(),
-                    succeeded: true,
-                    error: String::new(),
-                    compute_ms,
-                },
+                Ok(micros) => {
+                    shared.observe_task(micros);
+                    pb::TaskCompletion {
+                        task_id: task.task_id.clone(),
+                        succeeded: true,
+                        error: String::new(),
+                        compute_ms: micros.div_ceil(1000),
+                    }
+                }
                 Err(error) => {
                     tracing::warn!(task = %task.task_id, "task failed: {error}");
                     pb::TaskCompletion { task_id: task.task_id.clone(), succeeded: false, error, compute_ms: 0 }
@@ -291,8 +311,16 @@ async fn run_task(shared: Arc<Shared>, task: pb::Task, ctl: Arc<TaskCtl>) {
     shared.finished(&task.task_id, ctl.serial);
 }
 
-/// Computes the task, streaming blocks as they finish; resends everything on a broken stream.
-async fn compute_and_report(shared: &Arc<Shared>, task: &pb::Task, ctl: &Arc<TaskCtl>) -> Result<u64, String> {
+/// Computes the task, streaming blocks as they finish; resends everything on a
+/// broken stream. The compute slot is released as soon as the blocks are
+/// computed, so the next task computes while this one's results travel.
+/// Returns the compute time in microseconds.
+async fn compute_and_report(
+    shared: &Arc<Shared>,
+    task: &pb::Task,
+    ctl: &Arc<TaskCtl>,
+    slot: tokio::sync::OwnedSemaphorePermit,
+) -> Result<u64, String> {
     let job = shared.prepared(task).await?;
     let (trades, blocks) = (task.trades.unwrap_or_default(), task.blocks.unwrap_or_default());
     let work = Work {
@@ -307,7 +335,11 @@ async fn compute_and_report(shared: &Arc<Shared>, task: &pb::Task, ctl: &Arc<Tas
     let sent: Arc<Mutex<Vec<pb::BlockResult>>> = Arc::default();
     let computed = {
         let (ctl, isa, job) = (Arc::clone(ctl), shared.isa, Arc::clone(&job));
-        on_pool(&shared.pool, move || compute(&job, &work, isa, &ctl.cancelled, &tx))
+        on_pool(&shared.pool, move || {
+            let computed = compute(&job, &work, isa, &ctl.cancelled, &tx);
+            drop(slot);
+            computed
+        })
     };
     let stream = {
         let sent = Arc::clone(&sent);
