@@ -400,3 +400,29 @@ async fn reflection_lists_the_services_like_grpcurl() {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
     }
 }
+
+/// Early stop through real processes: the grid stops at the same block as
+/// `riskgrid run`, so the early-stopped result has the same bits.
+#[test]
+fn early_stop_ends_at_the_target_with_the_bits_of_run() {
+    let dir = temp_dir("early-stop");
+    let file = job_file(&dir, "job.yaml", 20_000_000);
+    let text =
+        std::fs::read_to_string(&file).unwrap().replace("greeks: [delta, vega, rho, theta]", "target_std_error: 0.02");
+    std::fs::write(&file, text).unwrap();
+    let (_s, url) = scheduler(&["--task-seconds", "0.5", "--initial-throughput", "1e7"]);
+    let _w1 = worker(&url, "w1");
+    let _w2 = worker(&url, "w2");
+    let out = riskgrid(
+        &["submit", file.to_str().unwrap(), "--scheduler", &url, "--watch", "--json", "--quiet"],
+        Duration::from_secs(60),
+    );
+    let grid = json(&out);
+    let paths = grid["pricing"]["paths"].as_u64().unwrap();
+    assert!(paths < 20_000_000, "did not stop early ({paths} paths)");
+    assert_eq!(grid["job"]["stopped_early"], true);
+    for trade in grid["pricing"]["trades"].as_array().unwrap() {
+        assert!(trade["std_error"].as_f64().unwrap() <= 0.02, "{trade}");
+    }
+    assert_same_bits(&grid, &local(&file));
+}
