@@ -158,4 +158,10 @@ fn run_through_the_embedded_grid_gives_the_same_bits() {
     assert_eq!(grid["pricing"], local["pricing"]);
     assert_eq!(grid["risk"], local["risk"]);
     assert!(!local["risk"].is_null());
+    // Historical VaR: the scenario file travels with the job to the scheduler and workers.
+    let local = json(&riskgrid(&["run", "examples/var_historical.yaml", "--json", "--quiet"]));
+    let grid = json(&riskgrid(&["run", "examples/var_historical.yaml", "--json", "--quiet", "--grid"]));
+    assert_eq!(grid["risk"]["source"], "historical");
+    assert_eq!(grid["pricing"], local["pricing"]);
+    assert_eq!(grid["risk"], local["risk"]);
 }

@@ -23,6 +23,9 @@ pub struct JobRecord {
     pub priority: i32,
     pub client_request_id: Option<String>,
     pub spec: JobSpec,
+    /// The historical scenario file's text, for jobs with historical VaR.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub historical_csv: Option<String>,
     /// The plan, fixed at submission (task ids index into it).
     pub tasks: Vec<PlannedTask>,
     pub submitted_at: Millis,

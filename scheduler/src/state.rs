@@ -16,7 +16,7 @@ use crate::queue::{FairQueue, TenantUsage};
 use crate::store::{JobStore, StoreError};
 use riskcalc::plan::CompiledJob;
 use riskcalc::risk::RiskJob;
-use riskcalc::spec::{JobSpec, ScenarioSpec};
+use riskcalc::spec::JobSpec;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -35,11 +35,13 @@ pub struct SubmitRequest {
     pub priority: i32,
     /// Retrying a submission with the same id returns the same job.
     pub client_request_id: Option<String>,
+    /// The historical scenario file's text, required by historical VaR jobs.
+    pub historical_csv: Option<String>,
 }
 
 impl SubmitRequest {
     pub fn new(spec: JobSpec) -> Self {
-        SubmitRequest { spec, priority: 0, client_request_id: None }
+        SubmitRequest { spec, priority: 0, client_request_id: None, historical_csv: None }
     }
 }
 
@@ -163,7 +165,7 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
         for sj in stored {
             let record = sj.record;
             s.next_job = s.next_job.max(record.id.0 + 1);
-            let (compiled, risk) = s.compile(&record.spec)?;
+            let (compiled, risk) = s.compile(&record.spec, record.historical_csv.as_deref())?;
             let id = record.id;
             let tenant = record.tenant.clone();
             let (priority, request) = (record.priority, record.client_request_id.clone());
@@ -213,17 +215,15 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
         Ok(())
     }
 
-    fn compile(&self, spec: &JobSpec) -> Result<(Arc<CompiledJob>, Option<Arc<RiskJob>>)> {
+    fn compile(&self, spec: &JobSpec, csv: Option<&str>) -> Result<(Arc<CompiledJob>, Option<Arc<RiskJob>>)> {
         let compiled = Arc::new(CompiledJob::compile(spec, self.config.isa));
         let risk = match &spec.analysis.risk {
             None => None,
-            Some(r) if matches!(r.scenarios, ScenarioSpec::Historical(_)) => {
-                return Err(Error::Unsupported(
-                    "analysis.risk.scenarios.historical: historical scenario files are not shipped to the grid yet"
-                        .into(),
-                ));
+            Some(r) => {
+                let historical =
+                    riskcalc::risk::scenarios::historical_for_spec(spec, csv).map_err(Error::InvalidSpec)?;
+                Some(Arc::new(RiskJob::new(spec, r, historical, self.config.isa)))
             }
-            Some(r) => Some(Arc::new(RiskJob::new(spec, r, None, self.config.isa))),
         };
         Ok((compiled, risk))
     }
@@ -248,7 +248,7 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
         if self.queue.knows(tenant) {
             self.queue.check_admit(tenant)?;
         }
-        let (compiled, risk) = self.compile(&request.spec)?;
+        let (compiled, risk) = self.compile(&request.spec, request.historical_csv.as_deref())?;
         let mut tasks = plan_pricing(&PricingShape::of(&compiled), &self.cost, &self.config.planner);
         if let Some(r) = &risk {
             tasks.extend(plan_risk(&RiskShape::of(r), &self.cost, &self.config.planner));
@@ -260,6 +260,7 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
             priority: request.priority,
             client_request_id: request.client_request_id.clone(),
             spec: request.spec,
+            historical_csv: request.historical_csv,
             tasks,
             submitted_at: self.clock.now(),
         };

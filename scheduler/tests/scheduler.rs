@@ -442,25 +442,55 @@ analysis:
 }
 
 #[test]
-fn historical_risk_is_refused_with_a_clear_error() {
-    let text = "seed: 1
-market:
-  rate: 0.02
-  underlyings: [{id: SPX, spot: 100.0, vol: 0.25}]
-portfolio:
-  - {id: call, instrument: {type: european, underlying: SPX, option: call, strike: 105, maturity: 1.0}}
+fn historical_var_needs_its_scenario_file_and_then_matches_run_risk() {
+    use riskcalc::kernel::Isa;
+    use riskcalc::risk::{RiskJob, run_risk};
+    let text = "seed: 5
+market: {rate: 0.0, underlyings: [{id: A, spot: 100, vol: 0.2}]}
+portfolio: [{id: s, quantity: 3, instrument: {type: stock, underlying: A}}]
 analysis:
-  paths: 640
-  block_size: 64
-  risk:
-    horizon_days: 10
-    confidence: [0.99]
-    scenarios: {historical: {file: returns.csv}}
+  paths: 64
+  risk: {horizon_days: 1, confidence: [0.9], scenarios: {historical: {file: r.csv}}}
 ";
+    let csv = "A\n-0.1\n0.05\n-0.02\n0.01\n0.03\n-0.04\n0.0\n0.02\n-0.01\n0.04\n";
     let spec = riskcalc::spec::parse_yaml(text).unwrap();
     let mut s = Scheduler::new(config(TWO_BLOCKS), manual(), MemStore::new());
-    let err = s.submit(&tenant(), SubmitRequest::new(spec)).unwrap_err();
-    assert!(matches!(err, Error::Unsupported(_) | Error::InvalidSpec(_)), "{err}");
-    assert!(err.to_string().contains("historical"), "{err}");
-    assert!(s.list_jobs(&tenant()).is_empty());
+    let err = s.submit(&tenant(), SubmitRequest::new(spec.clone())).unwrap_err().to_string();
+    assert!(err.contains("analysis.risk.scenarios.historical.file"), "{err}");
+    assert!(s.list_jobs(&tenant()).is_empty(), "a refused job must not be created");
+    let bad = SubmitRequest { historical_csv: Some("A\nnot-a-number\n".into()), ..SubmitRequest::new(spec.clone()) };
+    assert!(s.submit(&tenant(), bad).unwrap_err().to_string().contains("historical_csv"));
+    let ok = SubmitRequest { historical_csv: Some(csv.into()), ..SubmitRequest::new(spec.clone()) };
+    let job = s.submit(&tenant(), ok).unwrap();
+    let market = riskcalc::plan::Market::from_spec(&spec);
+    let scenarios =
+        riskcalc::risk::scenarios::historical_scenarios(csv, &market, &[0], riskcalc::spec::ReturnType::Log).unwrap();
+    let risk = RiskJob::new(&spec, spec.analysis.risk.as_ref().unwrap(), Some(scenarios), Isa::detect());
+    let expected = run_risk(&risk, Isa::detect(), |_, _| {});
+    let compiled = riskcalc::plan::CompiledJob::compile(&spec, Isa::detect());
+    let w = worker(&mut s, 1);
+    for _ in 0..100 {
+        if s.job(job).unwrap().state().is_terminal() {
+            break;
+        }
+        honest_round(&mut s, w, 4, |l| match &l.kind {
+            TaskKind::Risk { blocks } => {
+                blocks.clone().map(|b| riskgrid_scheduler::BlockResult::Risk(risk.block(b, Isa::detect()))).collect()
+            }
+            TaskKind::Pricing { trades, blocks } => trades
+                .clone()
+                .flat_map(|t| blocks.clone().map(move |b| (t, b)))
+                .map(|(t, b)| {
+                    riskgrid_scheduler::BlockResult::Pricing(riskcalc::engine::price_trade_block(
+                        &compiled,
+                        t as usize,
+                        b,
+                        Isa::detect(),
+                    ))
+                })
+                .collect(),
+        });
+    }
+    let result = s.job_status(job).unwrap().result.unwrap();
+    assert_eq!(result.risk.unwrap(), expected);
 }

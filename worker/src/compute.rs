@@ -20,12 +20,18 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Parses the scheduler's canonical JSON and compiles it (call on the pool: calibration can take a while).
-    pub fn new(spec_json: &[u8], isa: Isa) -> Result<Prepared, String> {
+    /// Parses the scheduler's canonical JSON (and the historical scenario
+    /// file's text, for historical VaR) and compiles it (call on the pool:
+    /// calibration can take a while).
+    pub fn new(spec_json: &[u8], historical_csv: &[u8], isa: Isa) -> Result<Prepared, String> {
         let spec: JobSpec =
             serde_json::from_slice(spec_json).map_err(|e| format!("job spec from the scheduler: {e}"))?;
+        let csv = (!historical_csv.is_empty())
+            .then(|| std::str::from_utf8(historical_csv).map_err(|_| "historical_csv is not UTF-8".to_owned()))
+            .transpose()?;
+        let historical = riskcalc::risk::scenarios::historical_for_spec(&spec, csv)?;
         let compiled = CompiledJob::compile(&spec, isa);
-        let risk = spec.analysis.risk.as_ref().map(|r| RiskJob::new(&spec, r, None, isa));
+        let risk = spec.analysis.risk.as_ref().map(|r| RiskJob::new(&spec, r, historical.clone(), isa));
         Ok(Prepared { compiled, risk })
     }
 }

@@ -128,8 +128,8 @@ impl Shared {
         };
         let prepared = cell
             .get_or_try_init(|| async {
-                let json = match &task.spec_source {
-                    Some(pb::task::SpecSource::Spec(s)) => s.spec_json.clone(),
+                let (json, csv) = match &task.spec_source {
+                    Some(pb::task::SpecSource::Spec(s)) => (s.spec_json.clone(), s.historical_csv.clone()),
                     _ => {
                         let request =
                             pb::GetJobSpecRequest { worker_id: self.worker_id(), job_id: task.job_id.clone() };
@@ -137,11 +137,11 @@ impl Shared {
                             self.lost_worker(&s);
                             format!("fetching the spec of {}: {}", task.job_id, s.message())
                         })?;
-                        spec.into_inner().spec.map(|s| s.spec_json).unwrap_or_default()
+                        spec.into_inner().spec.map(|s| (s.spec_json, s.historical_csv)).unwrap_or_default()
                     }
                 };
                 let isa = self.isa;
-                on_pool(&self.pool, move || Prepared::new(&json, isa))
+                on_pool(&self.pool, move || Prepared::new(&json, &csv, isa))
                     .await
                     .unwrap_or_else(|_| Err("compute pool gone".into()))
                     .map(Arc::new)

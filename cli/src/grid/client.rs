@@ -56,6 +56,20 @@ pub struct SubmitArgs {
     pub quiet: bool,
 }
 
+/// The historical scenario file a job file refers to, read from next to the
+/// job file (the scheduler cannot read the client's paths); empty if the job
+/// has no historical scenarios or does not parse (the scheduler then says why).
+pub fn historical_csv_for(file: &std::path::Path, bytes: &[u8]) -> Result<Vec<u8>, Failure> {
+    let Ok(text) = std::str::from_utf8(bytes) else { return Ok(Vec::new()) };
+    let Ok(spec) = riskcalc::spec::parse_named(&file.to_string_lossy(), text) else { return Ok(Vec::new()) };
+    match spec.historical_file_path(file) {
+        Some(csv) => std::fs::read(&csv).map_err(|e| {
+            Failure::Input(format!("analysis.risk.scenarios.historical.file: cannot read `{}`: {e}", csv.display()))
+        }),
+        None => Ok(Vec::new()),
+    }
+}
+
 fn fresh_request_id() -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     format!("cli-{}-{nanos:x}", std::process::id())
@@ -64,6 +78,7 @@ fn fresh_request_id() -> String {
 pub fn submit(args: SubmitArgs) -> Result<(), Failure> {
     let bytes = std::fs::read(&args.file)
         .map_err(|e| Failure::Input(format!("cannot read job file `{}`: {e}", args.file.display())))?;
+    let historical_csv = historical_csv_for(&args.file, &bytes)?;
     let is_json = args.file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let spec = if is_json {
         pb::submit_job_request::Spec::JobJson(bytes)
@@ -73,7 +88,7 @@ pub fn submit(args: SubmitArgs) -> Result<(), Failure> {
     let request = pb::SubmitJobRequest {
         client_request_id: args.request_id.clone().unwrap_or_else(fresh_request_id),
         spec: Some(spec),
-        historical_csv: Vec::new(),
+        historical_csv,
         priority: args.priority,
         tenant: args.tenant.clone(),
     };

@@ -18,6 +18,7 @@ use std::time::Duration;
 pub fn run(file: &Path, threads: usize, isa: Isa, quiet: bool) -> Result<(PricingReport, Option<RiskReport>), Failure> {
     let bytes =
         std::fs::read(file).map_err(|e| Failure::Input(format!("cannot read job file `{}`: {e}", file.display())))?;
+    let historical_csv = super::client::historical_csv_for(file, &bytes)?;
     let spec = if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
         pb::submit_job_request::Spec::JobJson(bytes)
     } else {
@@ -52,7 +53,7 @@ pub fn run(file: &Path, threads: usize, isa: Isa, quiet: bool) -> Result<(Pricin
             let request = pb::SubmitJobRequest {
                 client_request_id: "embedded".into(),
                 spec: Some(spec),
-                historical_csv: Vec::new(),
+                historical_csv,
                 priority: 0,
                 tenant: String::new(),
             };

@@ -146,3 +146,20 @@ pub fn historical_scenarios(
     }
     Ok(scenarios)
 }
+
+/// The scenarios of a historical-VaR job from the text of its scenario file
+/// (which travels with the job: a scheduler or worker cannot read the
+/// client's paths). `Ok(None)` for jobs without historical scenarios.
+pub fn historical_for_spec(spec: &crate::spec::JobSpec, csv: Option<&str>) -> Result<Option<Vec<Scenario>>, String> {
+    use crate::spec::ScenarioSpec;
+    let Some(ScenarioSpec::Historical(h)) = spec.analysis.risk.as_ref().map(|r| &r.scenarios) else {
+        return Ok(None);
+    };
+    let csv = csv.ok_or_else(|| {
+        "analysis.risk.scenarios.historical.file: the file's contents must be sent with the job".to_owned()
+    })?;
+    let market = Market::from_spec(spec);
+    let needed: Vec<usize> =
+        spec.portfolio.iter().flat_map(|t| t.instrument.underlyings()).filter_map(|id| market.index_of(id)).collect();
+    historical_scenarios(csv, &market, &needed, h.return_type).map(Some).map_err(|e| format!("historical_csv: {e}"))
+}

@@ -82,13 +82,15 @@ impl JobStore for BoxStore {
 pub struct SpecBlob {
     pub json: Vec<u8>,
     pub sha256: String,
+    /// The historical scenario file's text, for historical-VaR jobs.
+    pub historical_csv: Vec<u8>,
 }
 
 impl SpecBlob {
-    pub fn of(spec: &riskcalc::spec::JobSpec) -> Self {
+    pub fn of(spec: &riskcalc::spec::JobSpec, historical_csv: Option<&str>) -> Self {
         let json = serde_json::to_vec(spec).unwrap_or_default();
         let sha256 = format!("{:x}", Sha256::digest(&json));
-        SpecBlob { json, sha256 }
+        SpecBlob { json, sha256, historical_csv: historical_csv.unwrap_or_default().as_bytes().to_vec() }
     }
 }
 
@@ -110,7 +112,7 @@ impl Inner {
             return Ok(Arc::clone(s));
         }
         let job = self.sched.job(id).ok_or_else(|| status::not_found_job(id))?;
-        let blob = Arc::new(SpecBlob::of(job.spec()));
+        let blob = Arc::new(SpecBlob::of(job.spec(), job.record().historical_csv.as_deref()));
         self.specs.insert(id, Arc::clone(&blob));
         Ok(blob)
     }

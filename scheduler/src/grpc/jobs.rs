@@ -180,10 +180,26 @@ impl JobService for Jobs {
         if !historical && !r.historical_csv.is_empty() {
             return Err(status::invalid("historical_csv", "given, but the spec uses no historical scenarios"));
         }
+        let historical_csv = if historical {
+            if r.historical_csv.is_empty() {
+                return Err(status::invalid(
+                    "historical_csv",
+                    "the spec uses historical scenarios: send the file's contents with the job",
+                ));
+            }
+            Some(String::from_utf8(r.historical_csv).map_err(|_| status::invalid("historical_csv", "not UTF-8"))?)
+        } else {
+            None
+        };
         let (id, created, sha, state) = {
             let mut g = self.grid.lock();
             let before = total_jobs(&g);
-            let request = SubmitRequest { spec, priority: r.priority, client_request_id: Some(r.client_request_id) };
+            let request = SubmitRequest {
+                spec,
+                priority: r.priority,
+                client_request_id: Some(r.client_request_id),
+                historical_csv,
+            };
             let id = g.sched.submit(&tenant, request).map_err(|e| status::from_error(&e))?;
             let created = total_jobs(&g) > before;
             let sha = g.spec_of(id)?.sha256.clone();

@@ -221,7 +221,7 @@ impl WorkerService for Workers {
                 job_id: id.to_string(),
                 spec_sha256: spec.sha256.clone(),
                 spec_json: spec.json.clone(),
-                historical_csv: Vec::new(),
+                historical_csv: spec.historical_csv.clone(),
             }),
         }))
     }
@@ -362,7 +362,7 @@ impl Workers {
                     job_id: job.to_string(),
                     spec_sha256: spec.sha256.clone(),
                     spec_json: spec.json.clone(),
-                    historical_csv: Vec::new(),
+                    historical_csv: spec.historical_csv.clone(),
                 })
             } else {
                 pb::task::SpecSource::JobRef(pb::JobRef { job_id: job.to_string(), spec_sha256: spec.sha256.clone() })
