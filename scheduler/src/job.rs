@@ -103,6 +103,9 @@ pub enum JobEvent {
     LeaseExpired { task: u32, worker: WorkerId },
     /// The worker gave up on the task.
     TaskFailed { task: u32, worker: WorkerId, message: String },
+    /// A draining worker (e.g. on a spot interruption notice) gave the task
+    /// back unfinished: it is requeued without using up an attempt.
+    TaskReturned { task: u32, worker: WorkerId },
     /// The client cancelled the job.
     Cancelled,
 }
@@ -318,6 +321,7 @@ impl Job {
             JobEvent::TaskFailed { task, worker, message } => {
                 self.lost(task, now, &format!("{worker} reported failure: {message}"))
             }
+            JobEvent::TaskReturned { task, .. } => self.returned(task),
             JobEvent::Cancelled => {
                 self.end_tasks();
                 self.state = JobState::Cancelled { finished_at: now };
@@ -338,6 +342,17 @@ impl Job {
             self.state = JobState::Running { started_at: now };
         }
         Applied::Leased { attempt }
+    }
+
+    fn returned(&mut self, task: u32) -> Applied {
+        let Some(t) = self.tasks.get_mut(task as usize) else { return Applied::Ignored };
+        if t.status != TaskStatus::Leased {
+            return Applied::Ignored;
+        }
+        t.attempts = t.attempts.saturating_sub(1);
+        t.status = TaskStatus::Pending;
+        self.pending.insert(task);
+        Applied::Requeued { attempts: t.attempts }
     }
 
     fn lost(&mut self, task: u32, now: Millis, why: &str) -> Applied {

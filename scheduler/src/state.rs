@@ -447,6 +447,20 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
         Ok(())
     }
 
+    /// A draining worker gives a task back unfinished; it is requeued at once
+    /// without using up one of its attempts (draining is not a failure).
+    pub fn return_task(&mut self, worker: WorkerId, task: TaskId) -> Result<()> {
+        self.touch(worker)?;
+        if self.leases.holder(task).is_none_or(|h| h.worker != worker) {
+            return Ok(());
+        }
+        self.end_lease(task, Some(worker));
+        let now = self.clock.now();
+        let job = self.job_mut(task.job)?;
+        job.apply(JobEvent::TaskReturned { task: task.index, worker }, now);
+        Ok(())
+    }
+
     /// Takes every lease back from a worker now (it is known to be gone).
     pub fn worker_lost(&mut self, worker: WorkerId) -> Result<Vec<TaskId>> {
         self.workers.remove(&worker).ok_or(Error::UnknownWorker(worker))?;

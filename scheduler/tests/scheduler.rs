@@ -494,3 +494,22 @@ analysis:
     let result = s.job_status(job).unwrap().result.unwrap();
     assert_eq!(result.risk.unwrap(), expected);
 }
+
+#[test]
+fn tasks_given_back_by_draining_workers_do_not_use_up_attempts() {
+    let (spec, oracle) = &*SMALL;
+    let mut s = Scheduler::new(config(TWO_BLOCKS), manual(), MemStore::new());
+    let job = s.submit(&tenant(), SubmitRequest::new(spec.clone())).unwrap();
+    // Far more give-backs than the retry limit (3 in these tests) allows failures.
+    for _ in 0..10 {
+        let w = worker(&mut s, 1);
+        let leases = s.lease(w, 1).unwrap();
+        assert_eq!(leases.len(), 1);
+        s.drain_worker(w).unwrap();
+        s.return_task(w, leases[0].task).unwrap();
+        assert!(!s.job(job).unwrap().state().is_terminal(), "{:?}", s.job(job).unwrap().state());
+    }
+    run_to_end(&mut s, job, oracle, 1);
+    let result = s.job_status(job).unwrap().result.unwrap();
+    assert_eq!(bits(&result.pricing), bits(&oracle.report));
+}

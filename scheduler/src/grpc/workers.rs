@@ -323,7 +323,7 @@ impl WorkerService for Workers {
             for (i, text) in r.return_task_ids.iter().enumerate() {
                 let task = convert::parse_task_id(&format!("return_task_ids[{i}]"), text)?;
                 if g.sched.worker_leases(worker).contains(&task) {
-                    g.sched.fail_task(worker, task, "given back by a draining worker").map_err(|e| err(&e))?;
+                    g.sched.return_task(worker, task).map_err(|e| err(&e))?;
                     returned.push(task);
                 }
             }
