@@ -55,16 +55,29 @@ pub struct BenchArgs {
     pub repeat: usize,
 }
 
+/// One benchmark figure, as printed and as `--json` emits it (shared by
+/// `bench engine` and `bench dispatch`).
 #[derive(Debug, Serialize)]
-struct Figure {
-    name: &'static str,
-    value: f64,
-    unit: &'static str,
-    target: Option<f64>,
-    /// Whether `value` meets `target` (higher is better for rates, lower for seconds).
-    meets_target: Option<bool>,
-    median_seconds: f64,
-    work: String,
+pub(crate) struct Figure {
+    pub name: &'static str,
+    pub value: f64,
+    pub unit: &'static str,
+    pub target: Option<f64>,
+    /// `value >= target` for rates and efficiency, `value <= target` for times and memory.
+    pub meets_target: Option<bool>,
+    /// Median wall time of the timed runs, where the figure is a rate over repeated runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub median_seconds: Option<f64>,
+    pub work: String,
+}
+
+impl Figure {
+    /// `  target T met|MISSED`, or nothing for figures without a target.
+    pub fn target_note(&self, fmt: impl Fn(f64) -> String) -> String {
+        self.target.map_or(String::new(), |t| {
+            format!("  target {} {}", fmt(t), if self.meets_target == Some(true) { "met" } else { "MISSED" })
+        })
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -141,10 +154,14 @@ pub(crate) fn cpu_model() -> String {
 }
 
 fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
+    status_kib("/proc/self/status", "VmHWM:").map(|k| k / 1024.0)
+}
+
+/// A `KEY: N kB` line of a /proc status file, in KiB.
+pub(crate) fn status_kib(path: &str, key: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(path).ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 pub fn bench(args: BenchArgs) -> Result<(), Failure> {
@@ -162,7 +179,7 @@ pub fn bench(args: BenchArgs) -> Result<(), Failure> {
             unit: "paths/s",
             target: Some(5e8),
             meets_target: Some(rate >= 5e8),
-            median_seconds: t,
+            median_seconds: Some(t),
             work: format!("{euro_paths} paths, 1 step, f64"),
         });
         let t = time_job(&basket(basket_paths, false, false), isa, args.repeat)?;
@@ -173,7 +190,7 @@ pub fn bench(args: BenchArgs) -> Result<(), Failure> {
             unit: "asset-steps/s",
             target: Some(6e8),
             meets_target: Some(asset_steps / t >= 6e8),
-            median_seconds: t,
+            median_seconds: Some(t),
             work: format!("5 GBM assets rho=0.5, 252 steps, {basket_paths} paths"),
         });
         let t = time_job(&basket(heston_paths, true, true), isa, args.repeat)?;
@@ -183,7 +200,7 @@ pub fn bench(args: BenchArgs) -> Result<(), Failure> {
             unit: "seconds",
             target: None,
             meets_target: None,
-            median_seconds: t,
+            median_seconds: Some(t),
             work: format!(
                 "5 Heston assets x {heston_paths} paths x 252 steps, price + delta, gamma, vega (per asset), rho, theta = 24 revaluations on common random numbers"
             ),
@@ -206,9 +223,7 @@ pub fn bench(args: BenchArgs) -> Result<(), Failure> {
             output.cpu, output.cores, output.threads, output.isa
         );
         for f in &output.figures {
-            let target = f.target.map_or(String::new(), |t| {
-                format!("  target {t:.1e} {}", if f.meets_target == Some(true) { "met" } else { "MISSED" })
-            });
+            let target = f.target_note(|t| format!("{t:.1e}"));
             println!("  {:<28} {:>12.4e} {:<14} ({}){target}", f.name, f.value, f.unit, f.work);
         }
         if let Some(rss) = output.peak_rss_mib {

@@ -7,6 +7,7 @@
 //! so that its planner makes every block of the first jobs its own task
 //! (tiny blocks report 0 ms of compute and so never recalibrate it).
 
+use crate::bench::{Figure, status_kib};
 use crate::exit::Failure;
 use crate::grid::block_on;
 use anyhow::Context;
@@ -38,17 +39,6 @@ pub struct DispatchArgs {
     /// Smaller sizes everywhere (a smoke run; figures are noisier, the 1M-task memory figure is extrapolated).
     #[arg(long)]
     pub quick: bool,
-}
-
-#[derive(Debug, Serialize)]
-struct Figure {
-    name: &'static str,
-    value: f64,
-    unit: &'static str,
-    target: Option<f64>,
-    /// `value >= target` for rates and efficiency, `value <= target` for times and memory.
-    meets_target: Option<bool>,
-    work: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -149,12 +139,6 @@ impl Cluster {
     fn peak_rss_mib(&self) -> Option<f64> {
         status_kib(&format!("/proc/{}/status", self.scheduler.0.id()), "VmHWM:").map(|k| k / 1024.0)
     }
-}
-
-fn status_kib(path: &str, key: &str) -> Option<f64> {
-    let status = std::fs::read_to_string(path).ok()?;
-    let line = status.lines().find(|l| l.starts_with(key))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn european(paths: u64, block_size: u64) -> String {
@@ -343,6 +327,7 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
             unit: "tasks/s",
             target: Some(50_000.0),
             meets_target: Some(tiny_rate >= 50_000.0),
+            median_seconds: None,
             work: format!("1 job of {tiny_tasks} one-block tasks (European, 64 paths each) in {tiny_seconds:.3} s"),
         },
         Figure {
@@ -351,6 +336,7 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
             unit: "ms",
             target: Some(0.3),
             meets_target: Some(p50 <= 0.3),
+            median_seconds: None,
             work: format!("{round_trips} sequential single-block jobs, submit → final result"),
         },
         Figure {
@@ -359,6 +345,7 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
             unit: "ms",
             target: None,
             meets_target: None,
+            median_seconds: None,
             work: format!("{round_trips} sequential single-block jobs, submit → final result"),
         },
         Figure {
@@ -367,6 +354,7 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
             unit: "ms",
             target: None,
             meets_target: None,
+            median_seconds: None,
             work: "the same jobs, the scheduler's own submit → finish time (JobResult.elapsed_ms, whole ms)".into(),
         },
         Figure {
@@ -375,6 +363,7 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
             unit: "ideal/wall",
             target: Some(0.95),
             meets_target: Some(efficiency >= 0.95),
+            median_seconds: None,
             work: format!(
                 "{cpu_tasks} tasks of {:.2} ms (CPU time; 1 block of {cpu_block} paths) on {WORKERS} cores: ideal {ideal:.3} s, wall {cpu_seconds:.3} s",
                 single_task * 1e3
@@ -386,6 +375,7 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
             unit: "MiB",
             target: Some(GB_IN_MIB),
             meets_target: Some(memory_1m < GB_IN_MIB),
+            median_seconds: None,
             work: format!(
                 "RSS growth of an in-process Scheduler (MemStore) with 1 job of {memory_tasks} queued tasks{} ({memory_seconds:.2} s to plan)",
                 if memory_tasks == 1_000_000 { "" } else { ", scaled to 1M" }
@@ -412,9 +402,7 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
             output.cpu, output.cores, output.workers, output.store
         );
         for f in &output.figures {
-            let target = f.target.map_or(String::new(), |t| {
-                format!("  target {} {}", fmt_target(t), if f.meets_target == Some(true) { "met" } else { "MISSED" })
-            });
+            let target = f.target_note(fmt_target);
             println!("  {:<34} {:>12.4} {:<10} ({}){target}", f.name, f.value, f.unit, f.work);
         }
         if let Some(rss) = output.scheduler_peak_rss_mib {

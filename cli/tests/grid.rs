@@ -7,42 +7,12 @@ use riskgrid_proto::v1 as pb;
 use riskgrid_proto::v1::job_service_client::JobServiceClient;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_riskgrid");
-
-/// A child process, killed (SIGKILL) and reaped on drop.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Proc {
-    fn kill9(&mut self) {
-        self.0.kill().unwrap();
-        self.0.wait().unwrap();
-    }
-
-    /// SIGTERM, then waits (bounded) for the exit status.
-    fn terminate(&mut self, within: Duration) -> std::process::ExitStatus {
-        let pid = self.0.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(status) = self.0.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "process {pid} did not exit within {within:?} of SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
+mod common;
+use common::{BIN, Proc};
 
 fn temp_dir(test: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("riskgrid-grid-{}-{test}", std::process::id()));

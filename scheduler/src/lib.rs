@@ -15,6 +15,7 @@ pub mod grpc;
 pub mod ids;
 pub mod job;
 pub mod lease;
+pub mod messages;
 pub mod planner;
 pub mod prefix;
 pub mod queue;

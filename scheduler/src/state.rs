@@ -9,15 +9,15 @@ use crate::config::SchedulerConfig;
 use crate::cost::{CostModel, PricingShape, RiskShape};
 use crate::error::{Error, Result};
 use crate::ids::{JobId, TaskId, TenantId, WorkerId};
-use crate::job::{Applied, BlockResult, Job, JobEvent, JobRecord, JobResult, Progress, TaskStatus};
+use crate::job::{Applied, BlockResult, Job, JobEvent, JobRecord, TaskStatus};
 use crate::lease::{Held, Lease, LeaseTable};
+pub use crate::messages::{HeartbeatReply, JobStatus, SchedulerStats, SubmitRequest, TickReport, WorkerInfo};
 use crate::planner::{plan_pricing, plan_risk};
 use crate::queue::{FairQueue, TenantUsage};
 use crate::store::{JobStore, StoreError};
 use riskcalc::plan::CompiledJob;
 use riskcalc::risk::RiskJob;
 use riskcalc::spec::JobSpec;
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -27,32 +27,6 @@ const BATCH_SECONDS: f64 = 0.02;
 /// Hard cap on tasks held per core.
 const MAX_TASKS_PER_CORE: usize = 128;
 
-/// A client's request to run a job.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SubmitRequest {
-    pub spec: JobSpec,
-    /// Higher runs first among the tenant's jobs.
-    pub priority: i32,
-    /// Retrying a submission with the same id returns the same job.
-    pub client_request_id: Option<String>,
-    /// The historical scenario file's text, required by historical VaR jobs.
-    pub historical_csv: Option<String>,
-}
-
-impl SubmitRequest {
-    pub fn new(spec: JobSpec) -> Self {
-        SubmitRequest { spec, priority: 0, client_request_id: None, historical_csv: None }
-    }
-}
-
-/// What a worker tells the scheduler when it registers.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct WorkerInfo {
-    pub cores: u32,
-    pub version: String,
-    pub labels: BTreeMap<String, String>,
-}
-
 #[derive(Debug, Clone)]
 struct Worker {
     info: WorkerInfo,
@@ -60,53 +34,6 @@ struct Worker {
     draining: bool,
     /// Tasks taken back from this worker that it should stop computing.
     revoked: Vec<TaskId>,
-}
-
-/// The scheduler's answer to a heartbeat.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct HeartbeatReply {
-    /// Leases renewed.
-    pub renewed: usize,
-    /// Tasks the worker should stop (job cancelled, finished or stopped early, or task done elsewhere).
-    pub revoked: Vec<TaskId>,
-}
-
-/// What `tick` did.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct TickReport {
-    pub expired: Vec<TaskId>,
-    pub workers_lost: Vec<WorkerId>,
-    pub jobs_finished: Vec<JobId>,
-    pub jobs_purged: Vec<JobId>,
-}
-
-/// A job as a client sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JobStatus {
-    pub id: JobId,
-    pub tenant: TenantId,
-    pub name: Option<String>,
-    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
-    pub state: String,
-    pub priority: i32,
-    pub submitted_at: Millis,
-    pub progress: Progress,
-    pub result: Option<JobResult>,
-    /// Why the job failed.
-    pub reason: Option<String>,
-}
-
-/// Counters for metrics.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SchedulerStats {
-    pub jobs_by_state: BTreeMap<String, usize>,
-    /// Estimated core-seconds of tasks not yet leased.
-    pub queued_core_seconds: f64,
-    pub leases: usize,
-    pub workers: usize,
-    pub tasks_completed: u64,
-    pub lease_expiries: u64,
-    pub throughput: f64,
 }
 
 /// The scheduler.
