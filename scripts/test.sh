@@ -9,6 +9,13 @@ if [ -z "${CARGO_TARGET_DIR:-}" ] && [ -d /work/target-cache ]; then
   export CARGO_TARGET_DIR=/work/target-cache
 fi
 
+# Python tools the tests drive (moto_server for the EKS/EC2 adapter, checkov for
+# deploy/) live in .venv; tests find them on PATH and, with
+# RISKGRID_REQUIRE_TOOLS=1, fail rather than skip when one is missing.
+venv_bin="$(scripts/venv.sh)"
+export PATH="$venv_bin:$PATH"
+export RISKGRID_REQUIRE_TOOLS=1
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 # Unit, property, oracle, reproducibility and end-to-end tests. The CLI tests
