@@ -7,7 +7,8 @@ use std::error::Error;
 use std::path::PathBuf;
 
 /// The .proto files of the API, relative to the crate root (the include path).
-const PROTOS: &[&str] = &["riskgrid/v1/common.proto", "riskgrid/v1/jobs.proto", "riskgrid/v1/workers.proto"];
+const PROTOS: &[&str] =
+    &["riskgrid/v1/common.proto", "riskgrid/v1/jobs.proto", "riskgrid/v1/workers.proto", "riskgrid/v1/capacity.proto"];
 
 /// Name of the encoded `FileDescriptorSet` in `OUT_DIR` (see `FILE_DESCRIPTOR_SET`).
 const DESCRIPTOR_FILE: &str = "riskgrid_v1_descriptor.bin";

@@ -163,6 +163,7 @@ async fn submit_and_wait(client: &mut JobServiceClient<Channel>, yaml: &str) -> 
         historical_csv: Vec::new(),
         priority: 0,
         tenant: String::new(),
+        deadline_unix_ms: 0,
     };
     let job_id = client.submit_job(request).await.map_err(crate::grid::status_failure)?.into_inner().job_id;
     let watch = pb::WatchJobRequest { job_id: job_id.clone(), min_progress_interval_ms: 1000 };

@@ -43,7 +43,12 @@ fn files_and_package() {
     let names: BTreeSet<&str> = set.file.iter().map(|f| f.name()).collect();
     assert_eq!(
         names,
-        BTreeSet::from(["riskgrid/v1/common.proto", "riskgrid/v1/jobs.proto", "riskgrid/v1/workers.proto"])
+        BTreeSet::from([
+            "riskgrid/v1/capacity.proto",
+            "riskgrid/v1/common.proto",
+            "riskgrid/v1/jobs.proto",
+            "riskgrid/v1/workers.proto"
+        ])
     );
     for file in &set.file {
         assert_eq!(file.package(), "riskgrid.v1", "{}", file.name());
@@ -88,6 +93,20 @@ fn worker_service_methods() {
             ("Heartbeat", ".riskgrid.v1.HeartbeatRequest", ".riskgrid.v1.HeartbeatResponse", false, false),
             ("CompleteTask", ".riskgrid.v1.CompleteTaskRequest", ".riskgrid.v1.CompleteTaskResponse", false, false),
             ("Drain", ".riskgrid.v1.DrainRequest", ".riskgrid.v1.DrainResponse", false, false),
+        ],
+    );
+}
+
+#[test]
+fn capacity_service_methods() {
+    let set = descriptor_set();
+    assert_methods(
+        &set,
+        "CapacityService",
+        &[
+            ("GetCapacity", ".riskgrid.v1.GetCapacityRequest", ".riskgrid.v1.GetCapacityResponse", false, false),
+            ("SetPolicy", ".riskgrid.v1.SetPolicyRequest", ".riskgrid.v1.SetPolicyResponse", false, false),
+            ("PlanJob", ".riskgrid.v1.PlanJobRequest", ".riskgrid.v1.PlanJobResponse", false, false),
         ],
     );
 }

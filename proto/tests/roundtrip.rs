@@ -122,6 +122,7 @@ fn oneofs_and_enums_round_trip() {
         historical_csv: Vec::new(),
         priority: -7,
         tenant: "desk-a".into(),
+        deadline_unix_ms: 1_800_000_000_000,
     };
     assert_eq!(SubmitJobRequest::decode(submit.encode_to_vec().as_slice()).expect("decodes"), submit);
 
@@ -138,6 +139,7 @@ fn oneofs_and_enums_round_trip() {
         attempt: 1,
         lease_deadline_unix_ms: 1_700_000_000_000,
         lease_ttl_ms: 30_000,
+        done: vec![0b0000_0101, 0b1],
     };
     let got = Task::decode(task.encode_to_vec().as_slice()).expect("decodes");
     assert_eq!(got.kind(), TaskKind::Risk);

@@ -25,6 +25,8 @@ pub enum Error {
     InvalidSpec(String),
     #[error("not supported by the grid yet: {0}")]
     Unsupported(String),
+    #[error("{field}: {reason}")]
+    InvalidField { field: &'static str, reason: String },
     #[error("unknown tenant {0}")]
     UnknownTenant(TenantId),
     #[error("unknown job {0}")]
@@ -50,9 +52,10 @@ pub enum Error {
 impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::InvalidSpec(_) | Error::Unsupported(_) | Error::BlockOutsideTask { .. } => {
-                ErrorCode::InvalidArgument
-            }
+            Error::InvalidSpec(_)
+            | Error::InvalidField { .. }
+            | Error::Unsupported(_)
+            | Error::BlockOutsideTask { .. } => ErrorCode::InvalidArgument,
             Error::UnknownTenant(_)
             | Error::UnknownJob(_)
             | Error::UnknownTask(_)

@@ -29,6 +29,9 @@ pub struct JobRecord {
     /// The plan, fixed at submission (task ids index into it).
     pub tasks: Vec<PlannedTask>,
     pub submitted_at: Millis,
+    /// When the result is needed, if the client said (drives burst pre-scaling).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<Millis>,
 }
 
 /// The final result of a job.
@@ -262,6 +265,20 @@ impl Job {
             kind: t.kind.clone(),
             cost: t.cost,
         })
+    }
+
+    /// Which result slots of a task were merged already (by an earlier
+    /// attempt), as a bitmap, least significant bit first; empty when none.
+    pub fn done_bitmap(&self, index: u32) -> Vec<u8> {
+        let Some(t) = self.tasks.get(index as usize) else { return Vec::new() };
+        if !t.received.iter().any(|&r| r) {
+            return Vec::new();
+        }
+        let mut bits = vec![0u8; t.received.len().div_ceil(8)];
+        for (slot, _) in t.received.iter().enumerate().filter(|(_, r)| **r) {
+            bits[slot / 8] |= 1 << (slot % 8);
+        }
+        bits
     }
 
     pub fn task_status(&self, index: u32) -> Option<TaskStatus> {

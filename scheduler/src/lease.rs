@@ -15,6 +15,9 @@ pub struct Lease {
     pub attempt: u32,
     /// The lease ends at this time unless a heartbeat renews it.
     pub deadline: Millis,
+    /// Result slots already merged from earlier attempts (bitmap, LSB first); see [`crate::Job::done_bitmap`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub done: Vec<u8>,
 }
 
 /// The scheduler's record of one live lease.

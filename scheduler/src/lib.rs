@@ -6,6 +6,7 @@
 //! ─fair-share queue─▶ leases (deadline, heartbeats, retries) ─▶ block results
 //! ─`Accumulator`: exactly once, in block order─▶ `PricingReport` (+ `RiskReport`).
 
+pub mod burst;
 pub mod clock;
 pub mod collect;
 pub mod config;

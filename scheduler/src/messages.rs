@@ -18,11 +18,13 @@ pub struct SubmitRequest {
     pub client_request_id: Option<String>,
     /// The historical scenario file's text, required by historical VaR jobs.
     pub historical_csv: Option<String>,
+    /// When the result is needed (scheduler clock): drives burst pre-scaling.
+    pub deadline: Option<Millis>,
 }
 
 impl SubmitRequest {
     pub fn new(spec: JobSpec) -> Self {
-        SubmitRequest { spec, priority: 0, client_request_id: None, historical_csv: None }
+        SubmitRequest { spec, priority: 0, client_request_id: None, historical_csv: None, deadline: None }
     }
 }
 

@@ -169,6 +169,11 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
             };
         }
         request.spec.validate().map_err(|e| Error::InvalidSpec(e.to_string()))?;
+        if let Some(d) = request.deadline
+            && d <= self.clock.now()
+        {
+            return Err(Error::InvalidField { field: "deadline", reason: "is not in the future".into() });
+        }
         if !self.queue.knows(tenant) && self.config.default_tenant.is_none() {
             return Err(Error::UnknownTenant(tenant.clone()));
         }
@@ -190,6 +195,7 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
             historical_csv: request.historical_csv,
             tasks,
             submitted_at: self.clock.now(),
+            deadline: request.deadline,
         };
         self.store.insert_job(&record).map_err(store_err)?;
         self.next_job += 1;
@@ -264,12 +270,13 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
                 break;
             };
             let Some(spec) = job.task(index) else { break };
+            let done = job.done_bitmap(index);
             let deadline = now + self.config.lease_ms;
             self.leases.grant(spec.id, Held { worker, attempt, deadline });
             let seconds = self.cost.seconds(spec.cost);
             batch_seconds += seconds;
             self.queue.on_lease(&tenant, seconds);
-            out.push(Lease { task: spec.id, kind: spec.kind, attempt, deadline });
+            out.push(Lease { task: spec.id, kind: spec.kind, attempt, deadline, done });
         }
         Ok(out)
     }
@@ -527,6 +534,40 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
 
     pub fn worker_leases(&self, worker: WorkerId) -> Vec<TaskId> {
         self.leases.tasks_of(worker)
+    }
+
+    /// What the work in hand asks of burst capacity: core-seconds not yet
+    /// leased, cores busy, and the remaining work of each job with a deadline.
+    pub fn capacity_demand(&self) -> riskgrid_capacity::Demand {
+        let mut demand = riskgrid_capacity::Demand { running_cores: self.leases.len() as u32, ..Default::default() };
+        let mut queued = 0;
+        for j in self.jobs.values().filter(|j| !j.state().is_terminal()) {
+            queued += j.pending_cost();
+            if let Some(deadline) = j.record().deadline {
+                let remaining: u64 = (0..j.n_tasks())
+                    .filter(|&i| matches!(j.task_status(i), Some(TaskStatus::Pending | TaskStatus::Leased)))
+                    .map(|i| j.record().tasks[i as usize].cost)
+                    .sum();
+                demand.deadlines.push(riskgrid_capacity::DeadlineDemand {
+                    job: j.id().to_string(),
+                    remaining_core_seconds: self.cost.seconds(remaining),
+                    deadline_ms: deadline,
+                });
+            }
+        }
+        demand.queued_core_seconds = self.cost.seconds(queued);
+        demand
+    }
+
+    /// Estimated core-seconds of a job that is not submitted (for pre-submit plans).
+    pub fn estimate_core_seconds(&self, spec: &JobSpec, historical_csv: Option<&str>) -> Result<f64> {
+        spec.validate().map_err(|e| Error::InvalidSpec(e.to_string()))?;
+        let (compiled, risk) = self.compile(spec, historical_csv)?;
+        let mut tasks = plan_pricing(&PricingShape::of(&compiled), &self.cost, &self.config.planner);
+        if let Some(r) = &risk {
+            tasks.extend(plan_risk(&RiskShape::of(r), &self.cost, &self.config.planner));
+        }
+        Ok(self.cost.seconds(tasks.iter().map(|t| t.cost).sum()))
     }
 
     pub fn stats(&self) -> SchedulerStats {

@@ -513,3 +513,35 @@ fn tasks_given_back_by_draining_workers_do_not_use_up_attempts() {
     let result = s.job_status(job).unwrap().result.unwrap();
     assert_eq!(bits(&result.pricing), bits(&oracle.report));
 }
+
+#[test]
+fn a_retried_task_names_the_results_already_merged_so_a_lost_worker_costs_only_its_unsent_blocks() {
+    let (spec, oracle) = &*SMALL;
+    let clock = manual();
+    let mut s = Scheduler::new(config(TWO_BLOCKS), clock.clone(), MemStore::new());
+    let job = s.submit(&tenant(), SubmitRequest::new(spec.clone())).unwrap();
+    let w1 = worker(&mut s, 1);
+    let first = s.lease(w1, 1).unwrap().remove(0);
+    assert!(first.done.is_empty(), "nothing merged before the first attempt");
+    let results = oracle.results(&first.kind);
+    assert!(results.len() >= 2, "the test needs a task of several results");
+    // The worker sends its first result, then vanishes (spot loss, kill -9).
+    s.report(w1, first.task, results[0].clone()).unwrap();
+    clock.advance(10_000);
+    s.tick().unwrap();
+    let w2 = worker(&mut s, 1);
+    let retry = s.lease(w2, 1).unwrap().remove(0);
+    assert_eq!((retry.task, retry.attempt), (first.task, 2));
+    // Exactly slot 0 is marked: the retry computes only the rest.
+    let mut expected = vec![0u8; results.len().div_ceil(8)];
+    expected[0] = 1;
+    assert_eq!(retry.done, expected);
+    for r in &results[1..] {
+        let fate = s.report(w2, retry.task, r.clone()).unwrap();
+        assert!(matches!(fate, Fate::Merged { .. } | Fate::Buffered), "{fate:?}");
+    }
+    assert_eq!(s.complete_task(w2, retry.task, Some(5)).unwrap(), TaskStatus::Done);
+    run_to_end(&mut s, job, oracle, 1);
+    let result = s.job_status(job).unwrap().result.unwrap();
+    assert_eq!(bits(&result.pricing), bits(&oracle.report));
+}

@@ -10,7 +10,6 @@ use riskgrid_proto::v1 as pb;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
-use tokio::sync::mpsc::UnboundedSender;
 
 /// A job ready to compute: compiled pricing plans, and the risk job if any.
 #[derive(Debug)]
@@ -45,6 +44,16 @@ pub struct Work {
     pub risk: bool,
     pub trades: std::ops::Range<u32>,
     pub blocks: std::ops::Range<u64>,
+    /// Result slots merged by an earlier attempt, to skip (`Task.done`).
+    pub done: Vec<u8>,
+}
+
+impl Work {
+    /// Whether result slot `slot` was merged already.
+    fn is_done(&self, slot: u64) -> bool {
+        let byte = (slot / 8) as usize;
+        self.done.get(byte).is_some_and(|b| b & (1 << (slot % 8)) != 0)
+    }
 }
 
 /// Computes every block of `work` in parallel on the current rayon pool,
@@ -55,7 +64,7 @@ pub fn compute(
     work: &Work,
     isa: Isa,
     cancelled: &AtomicBool,
-    out: &UnboundedSender<pb::BlockResult>,
+    out: &(impl Fn(pb::BlockResult) + Sync),
 ) -> Result<u64, String> {
     use rayon::prelude::*;
     let micros = AtomicU64::new(0);
@@ -73,7 +82,9 @@ pub fn compute(
         if work.blocks.end > risk.n_blocks() {
             return Err(format!("scenario blocks {:?} beyond the job's {}", work.blocks, risk.n_blocks()));
         }
-        (work.blocks.start..work.blocks.end).into_par_iter().for_each(|b| {
+        let todo: Vec<u64> =
+            (work.blocks.start..work.blocks.end).filter(|&b| !work.is_done(b - work.blocks.start)).collect();
+        todo.into_par_iter().for_each(|b| {
             if cancelled.load(Ordering::Relaxed) {
                 return;
             }
@@ -81,7 +92,7 @@ pub fn compute(
             let block = risk.block(b, isa);
             micros.fetch_add(t0.elapsed().as_micros() as u64, Ordering::Relaxed);
             for (t, pnl) in block.pnl.into_iter().enumerate() {
-                let _ = out.send(pb::BlockResult { pnl, ..result(t as u32, b) });
+                out(pb::BlockResult { pnl, ..result(t as u32, b) });
             }
         });
     } else {
@@ -89,8 +100,13 @@ pub fn compute(
         if work.trades.end > n_trades || work.blocks.end > job.compiled.n_blocks() {
             return Err(format!("trades {:?} × blocks {:?} are beyond the job", work.trades, work.blocks));
         }
-        let pairs: Vec<(u32, u64)> =
-            work.blocks.clone().flat_map(|b| work.trades.clone().map(move |t| (t, b))).collect();
+        let width = work.blocks.end - work.blocks.start;
+        let pairs: Vec<(u32, u64)> = work
+            .blocks
+            .clone()
+            .flat_map(|b| work.trades.clone().map(move |t| (t, b)))
+            .filter(|&(t, b)| !work.is_done(u64::from(t - work.trades.start) * width + (b - work.blocks.start)))
+            .collect();
         pairs.into_par_iter().for_each(|(t, b)| {
             if cancelled.load(Ordering::Relaxed) {
                 return;
@@ -100,7 +116,7 @@ pub fn compute(
             micros.fetch_add(t0.elapsed().as_micros() as u64, Ordering::Relaxed);
             // Zeros normalised to +0.0: the wire cannot carry -0.0 in these fields.
             let moments = tb.moments.iter().map(|m| pb::Moments { n: m.n, sum: m.sum + 0.0, m2: m.m2 + 0.0 }).collect();
-            let _ = out.send(pb::BlockResult { moments, ..result(t, b) });
+            out(pb::BlockResult { moments, ..result(t, b) });
         });
     }
     Ok(micros.load(Ordering::Relaxed))

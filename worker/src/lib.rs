@@ -14,6 +14,8 @@
 //! ```
 
 mod compute;
+mod reporter;
 mod session;
+pub mod spot;
 
 pub use session::{WorkerConfig, run};

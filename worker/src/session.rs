@@ -2,6 +2,7 @@
 //! report, complete, heartbeat, drain.
 
 use crate::compute::{Prepared, Work, compute, on_pool};
+use crate::reporter;
 use riskcalc::kernel::Isa;
 use riskgrid_proto::v1 as pb;
 use riskgrid_proto::v1::worker_service_client::WorkerServiceClient;
@@ -11,9 +12,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 use tokio::sync::{Notify, OnceCell, Semaphore};
-use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::transport::{Channel, Endpoint};
-use tonic::{Code, Request, Status};
+use tonic::{Code, Status};
 
 /// How a worker runs.
 #[derive(Debug, Clone)]
@@ -28,6 +28,9 @@ pub struct WorkerConfig {
     /// On shutdown, how long running tasks may take to finish before they are given back.
     pub grace: Duration,
     pub isa: Isa,
+    /// mTLS to the scheduler (CA + this worker's certificate); `None`: plain
+    /// HTTP/2. With TLS an `http://` URL is dialled as `https://`.
+    pub tls: Option<tonic::transport::ClientTlsConfig>,
 }
 
 /// Longest wait between two reconnection attempts.
@@ -48,8 +51,10 @@ struct TaskCtl {
 }
 
 #[derive(Debug)]
-struct Shared {
-    client: Client,
+pub(crate) struct Shared {
+    pub(crate) client: Client,
+    /// Block results and completions go through the reporter (see [`crate::reporter`]).
+    reports: reporter::Sender,
     pool: Arc<rayon::ThreadPool>,
     isa: Isa,
     threads: usize,
@@ -70,7 +75,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Shared {
-    fn worker_id(&self) -> String {
+    pub(crate) fn worker_id(&self) -> String {
         self.worker_id.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
@@ -82,7 +87,7 @@ impl Shared {
         lock(&self.in_flight).values().filter(|c| c.started.load(Ordering::Relaxed)).count()
     }
 
-    fn cancel(&self, task_id: &str) {
+    pub(crate) fn cancel(&self, task_id: &str) {
         if let Some(ctl) = lock(&self.in_flight).get(task_id) {
             ctl.cancelled.store(true, Ordering::Relaxed);
         }
@@ -111,7 +116,7 @@ impl Shared {
         self.task_done.notify_waiters();
     }
 
-    fn lost_worker(&self, status: &Status) {
+    pub(crate) fn lost_worker(&self, status: &Status) {
         if status.code() == Code::NotFound {
             self.need_register.store(true, Ordering::Relaxed);
         }
@@ -159,13 +164,19 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
         .thread_name(|i| format!("riskgrid-compute-{i}"))
         .build()
         .map_err(|e| format!("starting the compute pool: {e}"))?;
-    let channel = Endpoint::from_shared(config.scheduler.clone())
-        .map_err(|e| format!("--scheduler {}: {e}", config.scheduler))?
-        .connect_timeout(Duration::from_secs(2))
-        .tcp_nodelay(true)
-        .connect_lazy();
+    let url = match (&config.tls, config.scheduler.strip_prefix("http://")) {
+        (Some(_), Some(rest)) => format!("https://{rest}"),
+        _ => config.scheduler.clone(),
+    };
+    let mut endpoint = Endpoint::from_shared(url).map_err(|e| format!("--scheduler {}: {e}", config.scheduler))?;
+    if let Some(tls) = config.tls.clone() {
+        endpoint = endpoint.tls_config(tls).map_err(|e| format!("TLS settings: {e}"))?;
+    }
+    let channel = endpoint.connect_timeout(Duration::from_secs(2)).tcp_nodelay(true).connect_lazy();
+    let (reports, report_rx) = reporter::channel();
     let shared = Arc::new(Shared {
         client: WorkerServiceClient::new(channel),
+        reports,
         pool: Arc::new(pool),
         isa: config.isa,
         threads,
@@ -181,6 +192,7 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
     });
     tokio::pin!(shutdown);
     let heartbeats = tokio::spawn(heartbeat_loop(Arc::clone(&shared)));
+    let reporting = tokio::spawn(reporter::run(Arc::clone(&shared), report_rx));
     let mut backoff = Duration::from_millis(100);
     loop {
         if shared.need_register.load(Ordering::Relaxed) {
@@ -249,6 +261,7 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
     }
     drain(&shared, config.grace).await;
     heartbeats.abort();
+    reporting.abort();
     Ok(())
 }
 
@@ -305,16 +318,19 @@ async fn run_task(shared: Arc<Shared>, task: pb::Task, ctl: Arc<TaskCtl>) {
                     pb::TaskCompletion { task_id: task.task_id.clone(), succeeded: false, error, compute_ms: 0 }
                 }
             };
-            complete(&shared, completion).await;
+            let (delivered, done) = tokio::sync::oneshot::channel();
+            if shared.reports.send(reporter::Item::Complete(completion, delivered)).is_ok() {
+                let _ = done.await;
+            }
         }
     }
     shared.finished(&task.task_id, ctl.serial);
 }
 
-/// Computes the task, streaming blocks as they finish; resends everything on a
-/// broken stream. The compute slot is released as soon as the blocks are
-/// computed, so the next task computes while this one's results travel.
-/// Returns the compute time in microseconds.
+/// Computes the task, handing each block to the reporter as it finishes. The
+/// compute slot is released as soon as the blocks are computed, so the next
+/// task computes while this one's results travel. Returns the compute time in
+/// microseconds.
 async fn compute_and_report(
     shared: &Arc<Shared>,
     task: &pb::Task,
@@ -330,83 +346,20 @@ async fn compute_and_report(
         risk: task.kind == pb::TaskKind::Risk as i32,
         trades: trades.start..trades.end,
         blocks: blocks.start..blocks.end,
+        done: task.done.clone(),
     };
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let sent: Arc<Mutex<Vec<pb::BlockResult>>> = Arc::default();
     let computed = {
-        let (ctl, isa, job) = (Arc::clone(ctl), shared.isa, Arc::clone(&job));
+        let (ctl, isa, job, reports) = (Arc::clone(ctl), shared.isa, Arc::clone(&job), shared.reports.clone());
         on_pool(&shared.pool, move || {
-            let computed = compute(&job, &work, isa, &ctl.cancelled, &tx);
+            let emit = |b: pb::BlockResult| {
+                let _ = reports.send(reporter::Item::Block(b));
+            };
+            let computed = compute(&job, &work, isa, &ctl.cancelled, &emit);
             drop(slot);
             computed
         })
     };
-    let stream = {
-        let sent = Arc::clone(&sent);
-        tokio_stream::StreamExt::map(UnboundedReceiverStream::new(rx), move |b| {
-            lock(&sent).push(b.clone());
-            b
-        })
-    };
-    let first = report(shared, stream).await;
-    let compute_ms = computed.await.unwrap_or_else(|_| Err("compute pool gone".into()))?;
-    if ctl.cancelled.load(Ordering::Relaxed) {
-        return Ok(compute_ms);
-    }
-    let mut result = first;
-    let mut backoff = Duration::from_millis(100);
-    for _ in 0..8 {
-        match &result {
-            Ok(ack) => {
-                for id in &ack.cancelled_task_ids {
-                    shared.cancel(id);
-                }
-                return Ok(compute_ms);
-            }
-            Err(status) => {
-                shared.lost_worker(status);
-                tracing::warn!(task = %task.task_id, "reporting failed: {}; resending in {backoff:?}", status.message());
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-                if ctl.cancelled.load(Ordering::Relaxed) {
-                    return Ok(compute_ms);
-                }
-                let all = lock(&sent).clone();
-                result = report(shared, tokio_stream::iter(all)).await;
-            }
-        }
-    }
-    Err("could not report the task's results".into())
-}
-
-async fn report(
-    shared: &Shared,
-    stream: impl tokio_stream::Stream<Item = pb::BlockResult> + Send + 'static,
-) -> Result<pb::ReportAck, Status> {
-    let mut request = Request::new(stream);
-    let id = shared.worker_id().parse().map_err(|_| Status::internal("worker id is not valid metadata"))?;
-    request.metadata_mut().insert(riskgrid_proto::WORKER_ID_METADATA, id);
-    shared.client.clone().report_results(request).await.map(tonic::Response::into_inner)
-}
-
-async fn complete(shared: &Shared, completion: pb::TaskCompletion) {
-    let mut backoff = Duration::from_millis(100);
-    for _ in 0..5 {
-        let request = pb::CompleteTaskRequest { worker_id: shared.worker_id(), tasks: vec![completion.clone()] };
-        match shared.client.clone().complete_task(request).await {
-            Ok(_) => return,
-            Err(status) if status.code() == Code::NotFound => {
-                // Registered again: the lease is gone, the results are in; nothing to complete.
-                shared.lost_worker(&status);
-                return;
-            }
-            Err(status) => {
-                tracing::warn!(task = %completion.task_id, "completing failed: {}", status.message());
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-            }
-        }
-    }
+    computed.await.unwrap_or_else(|_| Err("compute pool gone".into()))
 }
 
 async fn heartbeat_loop(shared: Arc<Shared>) {

@@ -20,14 +20,25 @@ pub struct Connect {
     /// The scheduler's URL.
     #[arg(long, default_value = "http://127.0.0.1:7878", env = "RISKGRID_SCHEDULER")]
     pub scheduler: String,
+    #[command(flatten)]
+    pub tls: super::tls::ClientTlsArgs,
 }
 
 pub async fn connect(c: &Connect) -> Result<JobServiceClient<Channel>, Failure> {
-    let endpoint = tonic::transport::Endpoint::from_shared(c.scheduler.clone())
+    Ok(JobServiceClient::new(channel(c).await?))
+}
+
+/// A channel to the scheduler, with TLS when configured (any service's client).
+pub async fn channel(c: &Connect) -> Result<Channel, Failure> {
+    let tls = c.tls.load()?;
+    let url = riskgrid_scheduler::grpc::tls::scheme_for(&c.scheduler, tls.is_some());
+    let mut endpoint = tonic::transport::Endpoint::from_shared(url)
         .map_err(|e| Failure::Input(format!("--scheduler {}: {e}", c.scheduler)))?
         .connect_timeout(Duration::from_secs(5));
-    let channel = endpoint.connect().await.with_context(|| format!("cannot reach the scheduler at {}", c.scheduler))?;
-    Ok(JobServiceClient::new(channel))
+    if let Some(tls) = tls {
+        endpoint = endpoint.tls_config(tls).map_err(|e| Failure::Input(format!("TLS settings: {e}")))?;
+    }
+    Ok(endpoint.connect().await.with_context(|| format!("cannot reach the scheduler at {}", c.scheduler))?)
 }
 
 #[derive(Debug, clap::Args)]
@@ -45,6 +56,10 @@ pub struct SubmitArgs {
     /// Idempotency key: resubmitting with the same id returns the same job (default: a fresh one).
     #[arg(long)]
     pub request_id: Option<String>,
+    /// When the result is needed, from now: 90s, 45m, 2h. Drives burst pre-scaling
+    /// (see `riskgrid capacity plan` for what a deadline costs).
+    #[arg(long, value_parser = crate::capacity::parse_duration)]
+    pub deadline: Option<Duration>,
     /// Follow the job to its end and print the result.
     #[arg(long)]
     pub watch: bool,
@@ -91,6 +106,10 @@ pub fn submit(args: SubmitArgs) -> Result<(), Failure> {
         historical_csv,
         priority: args.priority,
         tenant: args.tenant.clone(),
+        deadline_unix_ms: args.deadline.map_or(0, |d| {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            (now + d).as_millis() as i64
+        }),
     };
     block_on(1, async move {
         let mut client = connect(&args.connect).await?;

@@ -44,18 +44,20 @@ pub fn run(file: &Path, threads: usize, isa: Isa, quiet: bool) -> Result<(Pricin
             labels: Default::default(),
             grace: Duration::from_secs(5),
             isa,
+            tls: None,
         };
         let worker = tokio::spawn(riskgrid_worker::run(config, async {
             let _ = worker_stopped.await;
         }));
         let outcome = async {
-            let mut client = connect(&Connect { scheduler: url }).await?;
+            let mut client = connect(&Connect { scheduler: url, tls: Default::default() }).await?;
             let request = pb::SubmitJobRequest {
                 client_request_id: "embedded".into(),
                 spec: Some(spec),
                 historical_csv,
                 priority: 0,
                 tenant: String::new(),
+                deadline_unix_ms: 0,
             };
             let job = client.submit_job(request).await.map_err(status_failure)?.into_inner().job_id;
             follow(&mut client, &job, quiet).await?;

@@ -2,8 +2,11 @@
 //! `result`, `cancel` and `jobs` talk to a scheduler's JobService.
 
 pub mod client;
+pub mod config_file;
 pub mod embedded;
+pub mod security;
 pub mod serve;
+pub mod tls;
 
 use crate::exit::Failure;
 use anyhow::Context;

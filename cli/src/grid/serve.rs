@@ -25,9 +25,11 @@ pub struct SchedulerArgs {
     /// --insecure-listen-anywhere; port 0 picks a free port, printed on the first line).
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<SocketAddr>,
-    /// Allow listening beyond loopback without TLS (TLS comes with issue #5).
+    /// Allow listening beyond loopback without TLS (with --tls-* it may listen anywhere).
     #[arg(long)]
     pub insecure_listen_anywhere: bool,
+    #[command(flatten)]
+    pub security: super::security::SchedulerSecurityArgs,
     /// A lease lasts this long (ms) unless a heartbeat renews it.
     #[arg(long, default_value_t = 15_000)]
     pub lease_ms: u64,
@@ -46,11 +48,13 @@ pub struct SchedulerArgs {
     /// Forget finished jobs this many seconds after they end (default: keep them).
     #[arg(long)]
     pub retention_secs: Option<u64>,
+    #[command(flatten)]
+    pub capacity: crate::capacity::CapacityArgs,
 }
 
 pub fn scheduler(args: SchedulerArgs) -> Result<(), Failure> {
     init_logging();
-    check_listen(args.listen, args.insecure_listen_anywhere).map_err(Failure::Input)?;
+    check_listen(args.listen, args.insecure_listen_anywhere || args.security.tls_on()).map_err(Failure::Input)?;
     if let Some(m) = args.metrics_listen {
         check_listen_flag("--metrics-listen", m, args.insecure_listen_anywhere).map_err(Failure::Input)?;
     }
@@ -67,12 +71,16 @@ pub fn scheduler(args: SchedulerArgs) -> Result<(), Failure> {
         db: args.db.clone(),
         ..ServeOptions::default()
     };
+    let mut options = options;
+    args.security.configure(&mut options)?;
     block_on(2, async move {
         let scheduler = open_scheduler(&options).map_err(|e| anyhow::anyhow!("opening the job store: {e}"))?;
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("--listen {}: cannot bind", args.listen))?;
         let addr = listener.local_addr().context("reading the bound address")?;
+        let mut options = options;
+        options.capacity = args.capacity.build(addr, args.security.tls_on()).await?;
         let metrics = match args.metrics_listen {
             Some(m) => Some(
                 tokio::net::TcpListener::bind(m).await.with_context(|| format!("--metrics-listen {m}: cannot bind"))?,
@@ -106,12 +114,23 @@ pub struct WorkerArgs {
     /// Node label KEY=VALUE (repeatable), e.g. zone=eu-west-1a.
     #[arg(long = "label", value_name = "KEY=VALUE")]
     pub labels: Vec<String>,
+    #[command(flatten)]
+    pub tls: super::tls::ClientTlsArgs,
     /// On SIGTERM, seconds running tasks may take to finish before they are given back.
     #[arg(long, default_value_t = 30.0)]
     pub grace_secs: f64,
     /// Instruction set: auto, scalar, avx2 or avx512. Results do not depend on it.
     #[arg(long, default_value = "auto")]
     pub isa: String,
+    /// Poll this instance metadata base URL for an EC2 spot interruption notice
+    /// (`/latest/meta-data/spot/instance-action`) and drain when one appears,
+    /// e.g. http://169.254.169.254. Off by default: on EKS the kubelet's SIGTERM
+    /// usually comes first, and worker pods are denied metadata access.
+    #[arg(long, value_name = "URL", env = "RISKGRID_SPOT_METADATA_URL")]
+    pub spot_metadata_url: Option<String>,
+    /// Seconds between spot notice polls.
+    #[arg(long, default_value_t = 5.0)]
+    pub spot_poll_secs: f64,
 }
 
 pub fn worker(args: WorkerArgs) -> Result<(), Failure> {
@@ -136,6 +155,21 @@ pub fn worker(args: WorkerArgs) -> Result<(), Failure> {
         labels,
         grace: Duration::from_secs_f64(args.grace_secs),
         isa,
+        tls: args.tls.load()?,
     };
-    block_on(1, async move { riskgrid_worker::run(config, shutdown_signal()).await.map_err(Failure::Input) })
+    if !(args.spot_poll_secs.is_finite() && args.spot_poll_secs > 0.0) {
+        return Err(Failure::Input("--spot-poll-secs: must be a number of seconds > 0".into()));
+    }
+    let spot = args.spot_metadata_url.clone();
+    let poll = Duration::from_secs_f64(args.spot_poll_secs);
+    let stop = async move {
+        let Some(url) = spot else { return shutdown_signal().await };
+        tokio::select! {
+            () = shutdown_signal() => {}
+            notice = riskgrid_worker::spot::wait_for_notice(&url, poll) => {
+                tracing::warn!(action = %notice.action, time = %notice.time, "spot interruption notice: draining");
+            }
+        }
+    };
+    block_on(1, async move { riskgrid_worker::run(config, stop).await.map_err(Failure::Input) })
 }

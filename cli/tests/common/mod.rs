@@ -2,6 +2,8 @@
 // Each test crate uses a different subset of these helpers.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod grid;
+
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 

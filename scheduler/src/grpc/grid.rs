@@ -138,10 +138,17 @@ pub struct Grid {
     /// Lease length and heartbeat interval told to workers, in ms.
     pub lease_ms: Millis,
     pub heartbeat_ms: Millis,
+    /// Quotas, admission policies and the audit log (issue #5).
+    pub guard: super::admission::Guard,
 }
 
 impl Grid {
     pub fn new(sched: GridScheduler, lease_ms: Millis) -> Arc<Self> {
+        Grid::with_guard(sched, lease_ms, super::admission::Guard::default())
+    }
+
+    /// [`Grid::new`] with quotas, admission policies and an audit log.
+    pub fn with_guard(sched: GridScheduler, lease_ms: Millis, guard: super::admission::Guard) -> Arc<Self> {
         let clock = *sched.clock();
         let epoch = clock.now();
         let (changes, _) = watch::channel(0);
@@ -158,6 +165,7 @@ impl Grid {
             epoch,
             lease_ms,
             heartbeat_ms: (lease_ms / 3).max(50),
+            guard,
         })
     }
 

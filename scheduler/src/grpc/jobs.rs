@@ -3,6 +3,7 @@
 use super::convert;
 use super::grid::{Grid, Inner};
 use super::status;
+use super::{admission, auth};
 use crate::ids::JobId;
 use crate::job::JobState;
 use crate::state::SubmitRequest;
@@ -165,12 +166,18 @@ impl JobService for Jobs {
         &self,
         request: Request<pb::SubmitJobRequest>,
     ) -> Result<Response<pb::SubmitJobResponse>, Status> {
+        let caller = auth::caller(&request).cloned();
         let r = request.into_inner();
-        let tenant = convert::tenant(&r.tenant)?;
+        let tenant = auth::tenant_for(caller.as_ref(), &r.tenant)?;
         check_request_id(&r.client_request_id)?;
         if !(-100..=100).contains(&r.priority) {
             return Err(status::invalid("priority", format!("{} is outside -100..=100", r.priority)));
         }
+        let deadline = match r.deadline_unix_ms {
+            0 => None,
+            d if d < 0 => return Err(status::invalid("deadline_unix_ms", format!("{d} is negative; 0 means none"))),
+            d => Some(d as u64),
+        };
         let spec = parse_spec(r.spec)?;
         let historical = spec
             .analysis
@@ -192,6 +199,15 @@ impl JobService for Jobs {
             None
         };
         let (id, created, sha, state) = {
+            admission::admit_submission(
+                &self.grid,
+                &tenant,
+                caller.as_ref(),
+                &r.client_request_id,
+                &spec,
+                r.priority,
+                deadline,
+            )?;
             let mut g = self.grid.lock();
             let before = total_jobs(&g);
             let request = SubmitRequest {
@@ -199,6 +215,7 @@ impl JobService for Jobs {
                 priority: r.priority,
                 client_request_id: Some(r.client_request_id),
                 historical_csv,
+                deadline,
             };
             let id = g.sched.submit(&tenant, request).map_err(|e| status::from_error(&e))?;
             let created = total_jobs(&g) > before;
@@ -207,6 +224,7 @@ impl JobService for Jobs {
             (id, created, sha, state)
         };
         if created {
+            self.grid.guard.opened(id);
             tracing::info!(job = %id, tenant = %tenant, "job accepted");
             self.grid.work_available();
             self.grid.changed();
@@ -222,8 +240,10 @@ impl JobService for Jobs {
     type WatchJobStream = ReceiverStream<Result<pb::JobEvent, Status>>;
 
     async fn watch_job(&self, request: Request<pb::WatchJobRequest>) -> Result<Response<Self::WatchJobStream>, Status> {
+        let caller = auth::caller(&request).cloned();
         let r = request.into_inner();
         let id = convert::parse_job_id("job_id", &r.job_id)?;
+        auth::check_visible(&self.grid, caller.as_ref(), id)?;
         snapshot(&self.grid, id)?;
         let ms = match r.min_progress_interval_ms {
             0 => DEFAULT_PROGRESS_MS,
@@ -235,7 +255,9 @@ impl JobService for Jobs {
     }
 
     async fn get_job(&self, request: Request<pb::GetJobRequest>) -> Result<Response<pb::GetJobResponse>, Status> {
+        let caller = auth::caller(&request).cloned();
         let id = convert::parse_job_id("job_id", &request.into_inner().job_id)?;
+        auth::check_visible(&self.grid, caller.as_ref(), id)?;
         let mut g = self.grid.lock();
         let sha = g.spec_of(id)?.sha256.clone();
         let started = g.started.get(&id).copied();
@@ -249,7 +271,9 @@ impl JobService for Jobs {
         &self,
         request: Request<pb::GetResultRequest>,
     ) -> Result<Response<pb::GetResultResponse>, Status> {
+        let caller = auth::caller(&request).cloned();
         let id = convert::parse_job_id("job_id", &request.into_inner().job_id)?;
+        auth::check_visible(&self.grid, caller.as_ref(), id)?;
         let snap = snapshot(&self.grid, id)?;
         match snap.result {
             Some(result) => Ok(Response::new(pb::GetResultResponse { result: Some(result) })),
@@ -265,8 +289,10 @@ impl JobService for Jobs {
         &self,
         request: Request<pb::CancelJobRequest>,
     ) -> Result<Response<pb::CancelJobResponse>, Status> {
+        let caller = auth::caller(&request).cloned();
         let r = request.into_inner();
         let id = convert::parse_job_id("job_id", &r.job_id)?;
+        auth::check_visible(&self.grid, caller.as_ref(), id)?;
         let (state, cancelled) = {
             let mut g = self.grid.lock();
             let job = g.sched.job(id).ok_or_else(|| status::not_found_job(id))?;
@@ -288,8 +314,9 @@ impl JobService for Jobs {
     }
 
     async fn list_jobs(&self, request: Request<pb::ListJobsRequest>) -> Result<Response<pb::ListJobsResponse>, Status> {
+        let caller = auth::caller(&request).cloned();
         let r = request.into_inner();
-        let tenant = convert::tenant(&r.tenant)?;
+        let tenant = auth::tenant_for(caller.as_ref(), &r.tenant)?;
         let states: Vec<pb::JobState> = r
             .states
             .iter()

@@ -9,19 +9,25 @@
 //! - [`convert`]: proto ⇄ domain values and identifiers;
 //! - [`status`]: the one place mapping [`crate::Error`] to `tonic::Status`;
 //! - [`metrics`]: Prometheus `/metrics` (text format) on a separate port;
-//! - [`server`]: listening, health, reflection, the tick loop, graceful shutdown.
+//! - [`server`]: listening, health, reflection, the tick loop, graceful shutdown;
+//! - [`tls`] / [`auth`]: mTLS and who may call what (the one authorization point);
+//! - [`admission`]: quotas, Rego admission policies and the audit trail.
 //!
 //! Identifiers on the wire: jobs `job-7`, tasks `job-7.t12`, workers
 //! `w<epoch>-3` (the epoch is the scheduler's start time, so an id handed out
 //! before a restart is never mistaken for a new worker). `ReportResults`
 //! carries the worker id in the request metadata key [`WORKER_ID_HEADER`].
 
+pub mod admin;
+pub mod admission;
+pub mod auth;
 pub mod convert;
 pub mod grid;
 pub mod jobs;
 pub mod metrics;
 pub mod server;
 pub mod status;
+pub mod tls;
 pub mod workers;
 
 pub use grid::{BoxStore, Grid, GridScheduler, WallClock};

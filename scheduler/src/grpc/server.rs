@@ -1,14 +1,17 @@
-//! Serving: listen (loopback unless told otherwise: TLS arrives with issue
-//! #5), register JobService, WorkerService, health and reflection, tick the
+//! Serving: listen (off loopback only with mTLS, or when explicitly forced),
+//! register JobService, WorkerService, health and reflection, tick the
 //! scheduler, and stop gracefully on SIGTERM or Ctrl-C.
 
+use super::admin::Admin;
 use super::grid::{BoxStore, Grid, GridScheduler, WallClock};
 use super::jobs::Jobs;
 use super::workers::Workers;
+use crate::burst::Capacity;
 use crate::config::SchedulerConfig;
 use crate::error::Error;
 use crate::sqlite_store::SqliteStore;
 use crate::store::MemStore;
+use riskgrid_proto::v1::capacity_service_server::CapacityServiceServer;
 use riskgrid_proto::v1::job_service_server::JobServiceServer;
 use riskgrid_proto::v1::worker_service_server::WorkerServiceServer;
 use std::future::Future;
@@ -26,11 +29,24 @@ pub struct ServeOptions {
     pub db: Option<PathBuf>,
     /// How often leases and workers are checked for expiry.
     pub tick: Duration,
+    /// The burst capacity controller (policy, backend); `None`: no policy, nothing scales.
+    pub capacity: Option<Capacity>,
+    /// mTLS (issue #5): the server's certificate and the CA clients must chain to; `None`: plain HTTP/2.
+    pub tls: Option<super::tls::ServerTls>,
+    /// Quotas, admission policies and the audit log (issue #5).
+    pub guard: super::admission::Guard,
 }
 
 impl Default for ServeOptions {
     fn default() -> Self {
-        ServeOptions { config: SchedulerConfig::default(), db: None, tick: Duration::from_millis(200) }
+        ServeOptions {
+            config: SchedulerConfig::default(),
+            db: None,
+            tick: Duration::from_millis(200),
+            capacity: None,
+            tls: None,
+            guard: super::admission::Guard::default(),
+        }
     }
 }
 
@@ -45,8 +61,8 @@ pub fn check_listen_flag(flag: &str, addr: SocketAddr, insecure_listen_anywhere:
         Ok(())
     } else {
         Err(format!(
-            "{flag} {addr}: refusing to serve off loopback without TLS (not available before issue #5); \
-             pass --insecure-listen-anywhere to do it anyway on a trusted network"
+            "{flag} {addr}: refusing to serve off loopback without TLS; give --tls-cert, --tls-key and \
+             --tls-client-ca, or pass --insecure-listen-anywhere to do it anyway on a trusted network"
         ))
     }
 }
@@ -100,7 +116,9 @@ pub async fn serve_with_metrics(
     options: &ServeOptions,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), tonic::transport::Error> {
-    let grid = Grid::new(scheduler, options.config.lease_ms);
+    let grid = Grid::with_guard(scheduler, options.config.lease_ms, options.guard.clone());
+    let auditor =
+        options.guard.audit.is_some().then(|| tokio::spawn(super::admission::audit_completions(Arc::clone(&grid))));
     let scraper = metrics.map(|l| tokio::spawn(super::metrics::serve_metrics(l, Arc::clone(&grid))));
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<JobServiceServer<Jobs>>().await;
@@ -113,10 +131,19 @@ pub async fn serve_with_metrics(
     let reflection_v1 = reflection().build_v1();
     let reflection_v1alpha = reflection().build_v1alpha();
     let ticker = tokio::spawn(tick_loop(Arc::clone(&grid), options.tick));
-    let mut router = tonic::transport::Server::builder()
+    let capacity = options.capacity.clone().unwrap_or_else(|| Capacity::without_backend(None));
+    let controller = capacity.start(Arc::clone(&grid));
+    health.set_serving::<CapacityServiceServer<Admin>>().await;
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = &options.tls {
+        builder = builder.tls_config(tls.config())?;
+    }
+    let mut router = builder
+        .layer(super::auth::AuthLayer::new(options.tls.is_some()))
         .add_service(health_service)
         .add_service(JobServiceServer::new(Jobs::new(Arc::clone(&grid))))
-        .add_service(WorkerServiceServer::new(Workers::new(Arc::clone(&grid))));
+        .add_service(WorkerServiceServer::new(Workers::new(Arc::clone(&grid))))
+        .add_service(CapacityServiceServer::new(Admin::new(Arc::clone(&grid), capacity)));
     if let Ok(r) = reflection_v1 {
         router = router.add_service(r);
     }
@@ -134,6 +161,12 @@ pub async fn serve_with_metrics(
         })
         .await;
     ticker.abort();
+    if let Some(a) = auditor {
+        a.abort();
+    }
+    if let Some(c) = controller {
+        c.abort();
+    }
     if let Some(s) = scraper {
         s.abort();
     }

@@ -23,6 +23,8 @@ pub fn from_error(e: &Error) -> Status {
         Error::RequestIdReused { .. } => Status::already_exists(format!("client_request_id: {e}")),
         Error::NotYourJob { job } => not_found_job(*job),
         Error::InvalidSpec(text) => Status::invalid_argument(text.clone()),
+        // The domain's names for request fields, as the protobuf spells them.
+        Error::InvalidField { field: "deadline", reason } => invalid("deadline_unix_ms", reason),
         _ => Status::new(code(e.code()), e.to_string()),
     }
 }

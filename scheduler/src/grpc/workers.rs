@@ -377,6 +377,7 @@ impl Workers {
                 attempt: lease.attempt,
                 lease_deadline_unix_ms: lease.deadline as i64,
                 lease_ttl_ms: lease.deadline.saturating_sub(now),
+                done: lease.done,
             });
         }
         drop(g);
