@@ -16,6 +16,9 @@ venv_bin="$(scripts/venv.sh)"
 export PATH="$venv_bin:$PATH"
 export RISKGRID_REQUIRE_TOOLS=1
 
+# Incremental artifacts only help edit-compile loops; in CI they cost gigabytes.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 # Unit, property, oracle, reproducibility and end-to-end tests. The CLI tests

@@ -89,6 +89,12 @@ async fn a_job_bursts_the_spot_nodegroup_and_cancelling_it_shrinks_everything_ba
         assert_eq!(spec.node_selector.as_ref().unwrap()["riskgrid.io/nodegroup"], GROUP);
         assert_eq!(spec.automount_service_account_token, Some(false));
     }
+    // A pod deleted behind the controller's back (evicted, reclaimed) is replaced, under the same name.
+    let victim = pods[0].metadata.name.clone().unwrap();
+    assert!(api.remove_pod(NS, &victim));
+    let r = reconcile_once(&grid, &backend, &capacity).await.expect("a report");
+    assert!(api.pod(NS, &victim).is_some(), "not replaced; actions {:?}", r.actions);
+    assert_eq!(api.pods(NS).len(), pods.len());
 
     // Cancelled: demand is gone; EKS is asked for zero nodes at once (scale_down_idle_s: 0)...
     grid.lock().sched.cancel(&tenant, job)?;

@@ -4,6 +4,7 @@
 use crate::clock::Millis;
 use crate::ids::{JobId, TaskId, TenantId, WorkerId};
 use crate::job::{JobResult, Progress};
+use crate::queue::TenantUsage;
 use riskcalc::spec::JobSpec;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -81,4 +82,6 @@ pub struct SchedulerStats {
     pub tasks_completed: u64,
     pub lease_expiries: u64,
     pub throughput: f64,
+    /// What each tenant the queue knows has been given.
+    pub tenants: BTreeMap<TenantId, TenantUsage>,
 }

@@ -142,6 +142,11 @@ impl FairQueue {
         }
     }
 
+    /// Every known tenant's usage, by name.
+    pub fn usages(&self) -> BTreeMap<TenantId, TenantUsage> {
+        self.tenants.keys().filter_map(|t| Some((t.clone(), self.usage(t)?))).collect()
+    }
+
     pub fn usage(&self, tenant: &TenantId) -> Option<TenantUsage> {
         self.tenants.get(tenant).map(|t| TenantUsage {
             cores_in_use: t.cores,

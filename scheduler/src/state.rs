@@ -587,6 +587,7 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
             tasks_completed: self.tasks_completed,
             lease_expiries: self.lease_expiries,
             throughput: self.cost.throughput(),
+            tenants: self.queue.usages(),
         }
     }
 }

@@ -61,6 +61,23 @@ pub fn render(stats: &SchedulerStats) -> String {
         "Leases that expired or were taken back from lost workers since the scheduler started.",
         &one(stats.lease_expiries as f64),
     );
+    let tenant = |t: &crate::ids::TenantId| format!("{{tenant=\"{}\"}}", escape(&t.0));
+    let per_tenant = |f: &dyn Fn(&crate::queue::TenantUsage) -> f64| -> Vec<(String, f64)> {
+        stats.tenants.iter().map(|(t, u)| (tenant(t), f(u))).collect()
+    };
+    metric(
+        "riskgrid_tenant_cores_in_use",
+        "gauge",
+        "Tasks leased to each tenant's jobs (one task occupies one core).",
+        &per_tenant(&|u| f64::from(u.cores_in_use)),
+    );
+    metric(
+        "riskgrid_tenant_core_seconds_total",
+        "counter",
+        "Estimated core-seconds of every task leased to each tenant (its fair-share consumption).",
+        &per_tenant(&|u| u.core_seconds),
+    );
+    metric("riskgrid_tenant_jobs", "gauge", "Queued or running jobs of each tenant.", &per_tenant(&|u| u.jobs as f64));
     metric(
         "riskgrid_throughput_path_steps_per_core_second",
         "gauge",
