@@ -11,14 +11,18 @@ pub fn render(out: &RunOutput) -> String {
     let mut s = String::new();
     let p = &out.pricing;
     let name = out.job.name.as_deref().unwrap_or("(unnamed job)");
+    // Grid results were computed by however many workers took part: no thread count.
+    let place = if out.job.threads == 0 {
+        format!("on the {}", out.job.isa)
+    } else {
+        format!("{} on {} threads", out.job.isa, out.job.threads)
+    };
     let _ = writeln!(
         s,
-        "{name}: {} paths x {} trades, seed {}, {} on {} threads, {:.2} s",
+        "{name}: {} paths x {} trades, seed {}, {place}, {:.2} s",
         p.paths,
         p.trades.len(),
         out.job.seed,
-        out.job.isa,
-        out.job.threads,
         out.seconds
     );
     let _ = writeln!(s);
