@@ -255,8 +255,9 @@ fn admission_quotas_a_tls_grid_result_and_the_audit_log() {
     let big = job_file(&dir, "big.yaml", 60_000);
     let out = submit("tenant-alpha", &big, &[]);
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("resource") && err.contains("max_paths_per_job"), "{err}");
+    // Refused for what it asks, like any bad input: exit 2 with the quota named.
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("quota") && err.contains("max_paths_per_job"), "{err}");
     let out = submit("tenant-alpha", &job, &["--priority", "11"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("max_priority"));
     // A tenant the configuration does not know is refused.

@@ -48,7 +48,11 @@ pub fn init_logging() {
 pub fn status_failure(status: tonic::Status) -> Failure {
     use tonic::Code;
     match status.code() {
-        Code::InvalidArgument | Code::NotFound | Code::PermissionDenied => Failure::Input(status.message().to_owned()),
+        // The request was refused for what it asks (bad field, unknown job, not allowed,
+        // over quota): exit 2, like any bad input, with the server's reason.
+        Code::InvalidArgument | Code::NotFound | Code::PermissionDenied | Code::ResourceExhausted => {
+            Failure::Input(status.message().to_owned())
+        }
         code => Failure::Other(anyhow::anyhow!("{}: {}", code.description(), status.message())),
     }
 }
