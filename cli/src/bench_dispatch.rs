@@ -4,8 +4,10 @@
 //! `current_exe`) on loopback; the figures are measured end to end through
 //! the real gRPC path (JobService submit + watch, WorkerService lease/report).
 //! The scheduler is started with `--task-seconds 0.5 --initial-throughput 1`
-//! so that its planner makes every block of the first jobs its own task
-//! (tiny blocks report 0 ms of compute and so never recalibrate it).
+//! so that its planner makes every block of the first job its own task; the
+//! tiny-task job goes first, before any completion calibrates the model (tiny
+//! blocks report 1 ms, which keeps later single-block and ~5 ms jobs at one
+//! block per task too).
 
 use crate::bench::{Figure, status_kib};
 use crate::exit::Failure;
@@ -197,28 +199,48 @@ fn process_cpu_seconds(pid: u32) -> Option<f64> {
 }
 
 /// Median CPU time (wall time where the thread's CPU time is unavailable) of one single-block
-/// job on one thread, in this process (compilation excluded). CPU time, so that other load on
-/// the machine does not inflate it.
+/// job on one thread, with every core doing the same, in this process (compilation excluded).
+/// CPU time, so that other load on the machine does not inflate it.
 fn one_block_seconds(block_size: u64, isa: Isa, repeat: usize) -> Result<f64, Failure> {
     let spec = riskcalc::spec::parse_yaml(&european(block_size, block_size))
         .map_err(|e| Failure::Other(anyhow::anyhow!("bench job: {e}")))?;
     let job = CompiledJob::compile(&spec, isa);
-    let pool = crate::run::thread_pool(Some(1))?;
-    pool.install(|| {
-        std::hint::black_box(run_pricing(&job, isa, |_| {}));
-        let mut times: Vec<f64> = (0..repeat)
+    // One block per core on all `WORKERS` cores at once, as the grid runs them: two
+    // blocks share the L3 cache and memory bandwidth, which a solo run would not see
+    // (a 1M-path block is ~50% slower beside another than alone on this VM).
+    let per_thread: Vec<Result<Vec<f64>, Failure>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..WORKERS)
             .map(|_| {
-                let (t, cpu) = (Instant::now(), thread_cpu_seconds());
-                std::hint::black_box(run_pricing(&job, isa, |_| {}));
-                match (cpu, thread_cpu_seconds()) {
-                    (Some(a), Some(b)) => b - a,
-                    _ => t.elapsed().as_secs_f64(),
-                }
+                let job = &job;
+                scope.spawn(move || -> Result<Vec<f64>, Failure> {
+                    let pool = crate::run::thread_pool(Some(1))?;
+                    Ok(pool.install(|| {
+                        std::hint::black_box(run_pricing(job, isa, |_| {}));
+                        (0..repeat)
+                            .map(|_| {
+                                let (t, cpu) = (Instant::now(), thread_cpu_seconds());
+                                std::hint::black_box(run_pricing(job, isa, |_| {}));
+                                match (cpu, thread_cpu_seconds()) {
+                                    (Some(a), Some(b)) => b - a,
+                                    _ => t.elapsed().as_secs_f64(),
+                                }
+                            })
+                            .collect()
+                    }))
+                })
             })
             .collect();
-        times.sort_by(f64::total_cmp);
-        Ok(times[times.len() / 2])
-    })
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(Failure::Other(anyhow::anyhow!("bench thread panicked")))))
+            .collect()
+    });
+    let mut times = Vec::new();
+    for t in per_thread {
+        times.extend(t?);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
 }
 
 /// A European block size (multiple of 8, 64..=2^20) taking about `seconds` on one core.
@@ -286,10 +308,9 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
             .await
             .with_context(|| format!("connecting to {url}"))?;
         let mut client = JobServiceClient::new(channel);
-        // Warm-up: one single-block job (connections, worker caches); reports 0 ms, so no calibration.
-        submit_and_wait(&mut client, &european(64, 64)).await?;
-
-        // (1) N tiny tasks, one job, submit → final result.
+        // (1) N tiny tasks, one job, submit → final result. First, so that it is planned
+        // before any completion calibrates the cost model (with `--initial-throughput 1`
+        // every block is its own task; a calibrated model would pack many blocks per task).
         let t = Instant::now();
         submit_and_wait(&mut client, &european(tiny_tasks * 64, 64)).await?;
         let tiny_seconds = t.elapsed().as_secs_f64();
