@@ -13,7 +13,6 @@ use crate::bench::{Figure, status_kib};
 use crate::exit::Failure;
 use crate::grid::block_on;
 use anyhow::Context;
-use riskcalc::engine::run_pricing;
 use riskcalc::kernel::Isa;
 use riskcalc::plan::CompiledJob;
 use riskgrid_proto::v1 as pb;
@@ -198,28 +197,29 @@ fn process_cpu_seconds(pid: u32) -> Option<f64> {
     Some(ticks / 100.0)
 }
 
-/// Median CPU time (wall time where the thread's CPU time is unavailable) of one single-block
-/// job on one thread, with every core doing the same, in this process (compilation excluded).
-/// CPU time, so that other load on the machine does not inflate it.
+/// Median CPU time (wall time where the thread's CPU time is unavailable) of one block on one
+/// thread, with every core doing the same, in this process (compilation excluded). CPU time, so
+/// that other load on the machine does not inflate it.
 fn one_block_seconds(block_size: u64, isa: Isa, repeat: usize) -> Result<f64, Failure> {
-    let spec = riskcalc::spec::parse_yaml(&european(block_size, block_size))
+    // Distinct blocks, as the grid computes them (not one block over and over).
+    let blocks = (repeat as u64 + 1) * WORKERS as u64;
+    let spec = riskcalc::spec::parse_yaml(&european(block_size * blocks, block_size))
         .map_err(|e| Failure::Other(anyhow::anyhow!("bench job: {e}")))?;
     let job = CompiledJob::compile(&spec, isa);
-    // One block per core on all `WORKERS` cores at once, as the grid runs them: two
-    // blocks share the L3 cache and memory bandwidth, which a solo run would not see
-    // (a 1M-path block is ~50% slower beside another than alone on this VM).
+    // One block per core on all `WORKERS` cores at once, as the grid runs them.
     let per_thread: Vec<Result<Vec<f64>, Failure>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..WORKERS)
-            .map(|_| {
+        let handles: Vec<_> = (0..WORKERS as u64)
+            .map(|w| {
                 let job = &job;
                 scope.spawn(move || -> Result<Vec<f64>, Failure> {
                     let pool = crate::run::thread_pool(Some(1))?;
+                    let first = w * (repeat as u64 + 1);
                     Ok(pool.install(|| {
-                        std::hint::black_box(run_pricing(job, isa, |_| {}));
-                        (0..repeat)
-                            .map(|_| {
+                        std::hint::black_box(riskcalc::engine::price_trade_block(job, 0, first, isa));
+                        (first + 1..=first + repeat as u64)
+                            .map(|b| {
                                 let (t, cpu) = (Instant::now(), thread_cpu_seconds());
-                                std::hint::black_box(run_pricing(job, isa, |_| {}));
+                                std::hint::black_box(riskcalc::engine::price_trade_block(job, 0, b, isa));
                                 match (cpu, thread_cpu_seconds()) {
                                     (Some(a), Some(b)) => b - a,
                                     _ => t.elapsed().as_secs_f64(),
