@@ -5,13 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
+use common::Proc;
 use common::grid::*;
-use common::{BIN, Proc};
 
 /// `name{tenant="t"} value` lines of one metric.
 fn per_tenant(metrics: &str, name: &str) -> BTreeMap<String, f64> {
@@ -25,42 +23,19 @@ fn per_tenant(metrics: &str, name: &str) -> BTreeMap<String, f64> {
         .collect()
 }
 
-fn scrape(addr: &str) -> String {
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(s, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-    let mut body = String::new();
-    s.read_to_string(&mut body).unwrap();
-    body
-}
-
 #[test]
 fn two_tenants_with_shares_one_to_three_get_cores_one_to_three() {
     let dir = temp_dir("fairshare");
     let config = dir.join("scheduler.yaml");
     std::fs::write(&config, "tenants:\n  a: {share: 1}\n  b: {share: 3}\ndefault_tenant: null\n").unwrap();
-    let args = [
-        "scheduler",
-        "--listen",
-        "127.0.0.1:0",
-        "--metrics-listen",
-        "127.0.0.1:0",
+    let (_scheduler, url, metrics) = scheduler_with_metrics(&[
         "--task-seconds",
         "0.5",
         "--initial-throughput",
         "2e7",
         "--config",
         config.to_str().unwrap(),
-    ];
-    let mut child = Command::new(BIN).args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let _scheduler = Proc(child);
-    let addr = |prefix: &str| {
-        let at = line.find(prefix).unwrap_or_else(|| panic!("{prefix} in {line:?}")) + prefix.len();
-        line[at..].split(|c: char| c.is_whitespace() || c == ';' || c == ')' || c == '/').next().unwrap().to_owned()
-    };
-    let url = format!("http://{}", addr("listening on "));
-    let metrics = addr("metrics: http://");
+    ]);
     // One trade, so every task costs the same in estimate and in fact: cores held then
     // follow the core-seconds granted. Far more work than the window can finish.
     let file = dir.join("job.yaml");

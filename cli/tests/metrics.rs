@@ -2,49 +2,12 @@
 //! loopback, one small job, then a plain HTTP scrape of `/metrics`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 mod common;
-use common::grid::riskgrid;
+use common::grid::{riskgrid, scheduler_with_metrics, scrape};
 use common::{BIN, Proc};
-
-/// Starts a scheduler with metrics on a free port; returns (process, gRPC URL, metrics address).
-fn scheduler() -> (Proc, String, String) {
-    let args = ["scheduler", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--lease-ms", "1500"];
-    let mut child = Command::new(BIN).args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let proc = Proc(child);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx.recv_timeout(Duration::from_secs(20)).expect("the scheduler prints its addresses");
-    let grpc = line.split_whitespace().find(|w| w.starts_with("127.0.0.1:")).expect("an address").to_owned();
-    let metrics = line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("http://")?.trim_end_matches(')').strip_suffix("/metrics").map(str::to_owned))
-        .unwrap_or_else(|| panic!("a metrics address in {line:?}"));
-    (proc, format!("http://{grpc}"), metrics)
-}
-
-/// `GET /metrics` over a plain TCP stream; the body of a 200 answer.
-fn scrape(addr: &str) -> String {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: riskgrid\r\n\r\n").unwrap();
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).unwrap();
-    let (head, body) = reply.split_once("\r\n\r\n").expect("a header and a body");
-    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
-    assert!(head.contains("Content-Type: text/plain; version=0.0.4"), "{head}");
-    body.to_owned()
-}
 
 /// The value of the sample `series` (name and labels, exactly as exposed).
 fn sample(body: &str, series: &str) -> f64 {
@@ -68,7 +31,7 @@ analysis: {paths: 20000, block_size: 1024}
 ",
     )
     .unwrap();
-    let (_s, url, metrics) = scheduler();
+    let (_s, url, metrics) = scheduler_with_metrics(&[]);
     let before = scrape(&metrics);
     assert_eq!(sample(&before, "riskgrid_workers"), 0.0);
     assert_eq!(sample(&before, "riskgrid_jobs{state=\"succeeded\"}"), 0.0);

@@ -181,10 +181,7 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
             self.queue.check_admit(tenant)?;
         }
         let (compiled, risk) = self.compile(&request.spec, request.historical_csv.as_deref())?;
-        let mut tasks = plan_pricing(&PricingShape::of(&compiled), &self.cost, &self.config.planner);
-        if let Some(r) = &risk {
-            tasks.extend(plan_risk(&RiskShape::of(r), &self.cost, &self.config.planner));
-        }
+        let tasks = self.plan(&compiled, risk.as_deref());
         let id = JobId(self.next_job);
         let record = JobRecord {
             id,
@@ -563,11 +560,16 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
     pub fn estimate_core_seconds(&self, spec: &JobSpec, historical_csv: Option<&str>) -> Result<f64> {
         spec.validate().map_err(|e| Error::InvalidSpec(e.to_string()))?;
         let (compiled, risk) = self.compile(spec, historical_csv)?;
-        let mut tasks = plan_pricing(&PricingShape::of(&compiled), &self.cost, &self.config.planner);
-        if let Some(r) = &risk {
+        Ok(self.cost.seconds(self.plan(&compiled, risk.as_deref()).iter().map(|t| t.cost).sum()))
+    }
+
+    /// A job's tasks as the planner cuts them with the current cost model.
+    fn plan(&self, compiled: &CompiledJob, risk: Option<&RiskJob>) -> Vec<crate::planner::PlannedTask> {
+        let mut tasks = plan_pricing(&PricingShape::of(compiled), &self.cost, &self.config.planner);
+        if let Some(r) = risk {
             tasks.extend(plan_risk(&RiskShape::of(r), &self.cost, &self.config.planner));
         }
-        Ok(self.cost.seconds(tasks.iter().map(|t| t.cost).sum()))
+        tasks
     }
 
     pub fn stats(&self) -> SchedulerStats {

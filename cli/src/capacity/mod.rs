@@ -67,10 +67,18 @@ pub struct CapacityArgs {
 
 /// Reads and validates a policy file; every problem named by its field path.
 pub fn load_policy(path: &Path) -> Result<BurstPolicy, Failure> {
-    let text = std::fs::read(path).map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
-    let json = path.extension().is_some_and(|e| e == "json");
-    let field = path.display().to_string();
-    riskgrid_scheduler::grpc::admin::parse_policy(&field, &text, !json)
+    let (bytes, json) = read_policy(path)?;
+    check_policy(path, &bytes, json)
+}
+
+/// A policy file's bytes, and whether it is JSON (else YAML).
+fn read_policy(path: &Path) -> Result<(Vec<u8>, bool), Failure> {
+    let bytes = std::fs::read(path).map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
+    Ok((bytes, path.extension().is_some_and(|e| e == "json")))
+}
+
+fn check_policy(path: &Path, bytes: &[u8], json: bool) -> Result<BurstPolicy, Failure> {
+    riskgrid_scheduler::grpc::admin::parse_policy(&path.display().to_string(), bytes, !json)
         .map_err(|status| Failure::Input(status.message().to_owned()))
 }
 
@@ -250,14 +258,10 @@ pub fn run(command: CapacityCommand) -> Result<(), Failure> {
                 }
             }
             CapacityAction::Set { file, connect, reason } => {
-                load_policy(&file)?; // the same validation, before the network
-                let bytes = std::fs::read(&file).map_err(|e| Failure::Input(format!("{}: {e}", file.display())))?;
+                let (bytes, json) = read_policy(&file)?;
+                check_policy(&file, &bytes, json)?; // the scheduler's validation, before the network
                 use pb::set_policy_request::Policy;
-                let policy = if file.extension().is_some_and(|e| e == "json") {
-                    Policy::PolicyJson(bytes)
-                } else {
-                    Policy::PolicyYaml(bytes)
-                };
+                let policy = if json { Policy::PolicyJson(bytes) } else { Policy::PolicyYaml(bytes) };
                 let mut client = CapacityServiceClient::new(channel(&connect).await?);
                 let r = client
                     .set_policy(pb::SetPolicyRequest { policy: Some(policy), reason })

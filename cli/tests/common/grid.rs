@@ -2,7 +2,7 @@
 //! processes on loopback, the `riskgrid` client commands, bit comparisons.
 
 use super::{BIN, Proc};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
@@ -39,7 +39,28 @@ pub fn scheduler(extra: &[&str]) -> (Proc, String) {
 pub fn scheduler_on(listen: &str, extra: &[&str]) -> (Proc, String) {
     let mut args = vec!["scheduler", "--listen", listen, "--lease-ms", "1500", "--worker-timeout-ms", "3000"];
     args.extend_from_slice(extra);
-    let mut child = Command::new(BIN).args(&args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let (proc, line) = scheduler_banner(&args);
+    let addr = line.split_whitespace().find(|w| w.starts_with("127.0.0.1:")).expect("an address").to_owned();
+    (proc, format!("http://{addr}"))
+}
+
+/// The scheduler on a free port with `/metrics` on another: (process, gRPC URL, metrics address).
+pub fn scheduler_with_metrics(extra: &[&str]) -> (Proc, String, String) {
+    let mut args =
+        vec!["scheduler", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--lease-ms", "1500"];
+    args.extend_from_slice(extra);
+    let (proc, line) = scheduler_banner(&args);
+    let grpc = line.split_whitespace().find(|w| w.starts_with("127.0.0.1:")).expect("an address").to_owned();
+    let metrics = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("http://")?.trim_end_matches(')').strip_suffix("/metrics").map(str::to_owned))
+        .unwrap_or_else(|| panic!("a metrics address in {line:?}"));
+    (proc, format!("http://{grpc}"), metrics)
+}
+
+/// Starts `riskgrid ARGS` (a scheduler) and returns it with the one line it prints first.
+fn scheduler_banner(args: &[&str]) -> (Proc, String) {
+    let mut child = Command::new(BIN).args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let proc = Proc(child);
     let (tx, rx) = mpsc::channel();
@@ -49,8 +70,20 @@ pub fn scheduler_on(listen: &str, extra: &[&str]) -> (Proc, String) {
         let _ = tx.send(line);
     });
     let line = rx.recv_timeout(Duration::from_secs(20)).expect("the scheduler prints its address");
-    let addr = line.split_whitespace().find(|w| w.starts_with("127.0.0.1:")).expect("an address").to_owned();
-    (proc, format!("http://{addr}"))
+    (proc, line)
+}
+
+/// `GET /metrics` over a plain TCP stream; the body of a 200 answer.
+pub fn scrape(addr: &str) -> String {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: riskgrid\r\n\r\n").unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    let (head, body) = reply.split_once("\r\n\r\n").expect("a header and a body");
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+    assert!(head.contains("Content-Type: text/plain; version=0.0.4"), "{head}");
+    body.to_owned()
 }
 
 pub fn worker(url: &str, name: &str) -> Proc {
