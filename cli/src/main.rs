@@ -15,6 +15,9 @@ mod table;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// riskgrid: bit-reproducible Monte Carlo risk, from a laptop to a cloud burst.
 ///
 /// A job file (YAML or JSON) describes a market, a portfolio and an analysis

@@ -70,6 +70,7 @@ fn job_service_methods() {
         &[
             ("SubmitJob", ".riskgrid.v1.SubmitJobRequest", ".riskgrid.v1.SubmitJobResponse", false, false),
             ("WatchJob", ".riskgrid.v1.WatchJobRequest", ".riskgrid.v1.JobEvent", false, true),
+            ("SubmitAndWatch", ".riskgrid.v1.SubmitAndWatchRequest", ".riskgrid.v1.JobEvent", false, true),
             ("GetJob", ".riskgrid.v1.GetJobRequest", ".riskgrid.v1.GetJobResponse", false, false),
             ("GetResult", ".riskgrid.v1.GetResultRequest", ".riskgrid.v1.GetResultResponse", false, false),
             ("CancelJob", ".riskgrid.v1.CancelJobRequest", ".riskgrid.v1.CancelJobResponse", false, false),

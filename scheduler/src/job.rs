@@ -498,13 +498,20 @@ impl Job {
     }
 
     /// Percent done, the running estimate, and the intervals.
+    /// Result blocks merged so far that count towards progress (trade
+    /// blocks up to the target, scenario blocks): cheap, unlike [`Job::progress`].
+    pub fn blocks_done(&self) -> u64 {
+        let target = self.pricing_target();
+        let pricing: u64 = (0..self.acc.n_trades()).map(|t| self.acc.merged_blocks(t).min(target)).sum();
+        pricing + self.scenarios.as_ref().map_or(0, |c| c.merged_blocks())
+    }
+
     pub fn progress(&self) -> Progress {
         let target = self.pricing_target();
         let n_trades = self.acc.n_trades() as u64;
-        let mut done: u64 = (0..self.acc.n_trades()).map(|t| self.acc.merged_blocks(t).min(target)).sum();
+        let done = self.blocks_done();
         let mut total = n_trades * target;
         if let Some(c) = &self.scenarios {
-            done += c.merged_blocks();
             total += c.n_blocks();
         }
         let percent = if total == 0 { 100.0 } else { 100.0 * done as f64 / total as f64 };

@@ -26,6 +26,8 @@ pub struct Held {
     pub worker: WorkerId,
     pub attempt: u32,
     pub deadline: Millis,
+    /// Grant order across the table (set by [`LeaseTable::grant`]).
+    pub granted: u64,
 }
 
 /// Every live lease, indexed by task and by worker.
@@ -33,6 +35,7 @@ pub struct Held {
 pub struct LeaseTable {
     by_task: BTreeMap<TaskId, Held>,
     by_worker: BTreeMap<WorkerId, BTreeSet<TaskId>>,
+    grants: u64,
 }
 
 impl LeaseTable {
@@ -41,6 +44,8 @@ impl LeaseTable {
     }
 
     pub fn grant(&mut self, task: TaskId, held: Held) {
+        self.grants += 1;
+        let held = Held { granted: self.grants, ..held };
         if let Some(old) = self.by_task.insert(task, held) {
             self.unindex(old.worker, task);
         }
@@ -53,6 +58,19 @@ impl LeaseTable {
 
     pub fn held_by(&self, worker: WorkerId) -> usize {
         self.by_worker.get(&worker).map_or(0, BTreeSet::len)
+    }
+
+    /// The tasks each worker is computing now, estimated: its `cores(worker)`
+    /// oldest leases (a worker runs its tasks in the order they were leased).
+    pub fn running(&self, cores: impl Fn(WorkerId) -> usize) -> Vec<TaskId> {
+        let mut out = Vec::new();
+        for (&worker, tasks) in &self.by_worker {
+            let mut held: Vec<(u64, TaskId)> =
+                tasks.iter().filter_map(|t| Some((self.by_task.get(t)?.granted, *t))).collect();
+            held.sort_unstable();
+            out.extend(held.into_iter().take(cores(worker)).map(|(_, t)| t));
+        }
+        out
     }
 
     pub fn tasks_of(&self, worker: WorkerId) -> Vec<TaskId> {
@@ -117,7 +135,7 @@ mod tests {
     use super::*;
 
     fn held(worker: u64, deadline: Millis) -> Held {
-        Held { worker: WorkerId(worker), attempt: 1, deadline }
+        Held { worker: WorkerId(worker), attempt: 1, deadline, granted: 0 }
     }
 
     #[test]

@@ -28,7 +28,13 @@ impl Default for TenantConfig {
 /// What a tenant has been given.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TenantUsage {
-    pub cores_in_use: u32,
+    /// Tasks leased to the tenant's jobs, prefetched ones included (the
+    /// concurrent-cores limit counts these).
+    pub leases: u32,
+    /// Of those, the tasks estimated to be computing now: on each worker, the
+    /// `cores` oldest leases (workers run their tasks in lease order). Filled
+    /// by `Scheduler::stats`; 0 from the queue alone.
+    pub running: u32,
     /// Estimated core-seconds of every task ever leased.
     pub core_seconds: f64,
     pub jobs: usize,
@@ -149,7 +155,8 @@ impl FairQueue {
 
     pub fn usage(&self, tenant: &TenantId) -> Option<TenantUsage> {
         self.tenants.get(tenant).map(|t| TenantUsage {
-            cores_in_use: t.cores,
+            leases: t.cores,
+            running: 0,
             core_seconds: t.core_seconds,
             jobs: t.jobs.len(),
         })

@@ -22,8 +22,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// Estimated work per core a worker may take in one lease beyond its base
-/// allowance, when tasks are short.
-const BATCH_SECONDS: f64 = 0.02;
+/// allowance, when tasks are short (with the worker's own hysteresis, one
+/// lease per ~50 ms of work per core: negligible dispatch cost, and at most
+/// 0.1 s of work per core to rebalance at a job's end).
+const BATCH_SECONDS: f64 = 0.1;
 /// Hard cap on tasks held per core.
 const MAX_TASKS_PER_CORE: usize = 128;
 
@@ -31,6 +33,8 @@ const MAX_TASKS_PER_CORE: usize = 128;
 struct Worker {
     info: WorkerInfo,
     last_seen: Millis,
+    /// When this worker's leases were last extended (see [`Scheduler::touch`]).
+    renewed_at: Millis,
     draining: bool,
     /// Tasks taken back from this worker that it should stop computing.
     revoked: Vec<TaskId>,
@@ -209,21 +213,38 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
         let id = WorkerId(self.next_worker);
         self.next_worker += 1;
         let info = WorkerInfo { cores: info.cores.max(1), ..info };
-        self.workers.insert(id, Worker { info, last_seen: self.clock.now(), draining: false, revoked: Vec::new() });
+        self.workers.insert(
+            id,
+            Worker { info, last_seen: self.clock.now(), renewed_at: 0, draining: false, revoked: Vec::new() },
+        );
         id
     }
 
+    /// Any message from a worker is a sign of life: it renews the worker's
+    /// leases. Renewing costs O(leases held) and a busy worker sends a
+    /// message per block, so between heartbeats leases are extended at most
+    /// every 1/16 of a lease (a lease then runs at least 15/16 of its length
+    /// past the last message).
     fn touch(&mut self, worker: WorkerId) -> Result<Millis> {
         let now = self.clock.now();
         let w = self.workers.get_mut(&worker).ok_or(Error::UnknownWorker(worker))?;
         w.last_seen = now;
-        self.leases.renew(worker, now + self.config.lease_ms);
+        if now >= w.renewed_at.saturating_add(self.config.lease_ms / 16) {
+            w.renewed_at = now;
+            self.leases.renew(worker, now + self.config.lease_ms);
+        }
         Ok(now)
     }
 
     /// Renews every lease of the worker and tells it which tasks to drop.
     pub fn heartbeat(&mut self, worker: WorkerId) -> Result<HeartbeatReply> {
-        self.touch(worker)?;
+        let now = self.touch(worker)?;
+        if let Some(w) = self.workers.get_mut(&worker)
+            && w.renewed_at != now
+        {
+            w.renewed_at = now;
+            self.leases.renew(worker, now + self.config.lease_ms);
+        }
         let renewed = self.leases.held_by(worker);
         let revoked = self.workers.get_mut(&worker).map(|w| std::mem::take(&mut w.revoked)).unwrap_or_default();
         Ok(HeartbeatReply { renewed, revoked })
@@ -254,7 +275,20 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
         let base = (cores * (1 + self.config.prefetch_per_core as usize)).saturating_sub(held);
         let n = max_tasks.min((cores * MAX_TASKS_PER_CORE).saturating_sub(held));
         let batch_target = BATCH_SECONDS * cores as f64;
-        let mut batch_seconds = 0.0;
+        // Beyond its base allowance a worker may hold up to `batch_target` of
+        // estimated work, counting what it holds already (so repeated calls do
+        // not pile up long tasks on one worker).
+        let mut batch_seconds: f64 = if held > 0 {
+            let jobs = &self.jobs;
+            self.leases
+                .tasks_of(worker)
+                .iter()
+                .filter_map(|t| jobs.get(&t.job)?.task(t.index))
+                .map(|spec| self.cost.seconds(spec.cost))
+                .sum()
+        } else {
+            0.0
+        };
         let mut out = Vec::with_capacity(n.min(base.max(1) * 4));
         while out.len() < n && (out.len() < base || batch_seconds < batch_target) {
             let jobs = &self.jobs;
@@ -269,7 +303,7 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
             let Some(spec) = job.task(index) else { break };
             let done = job.done_bitmap(index);
             let deadline = now + self.config.lease_ms;
-            self.leases.grant(spec.id, Held { worker, attempt, deadline });
+            self.leases.grant(spec.id, Held { worker, attempt, deadline, granted: 0 });
             let seconds = self.cost.seconds(spec.cost);
             batch_seconds += seconds;
             self.queue.on_lease(&tenant, seconds);
@@ -343,18 +377,18 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
         self.report(worker, task, BlockResult::Pricing(block))
     }
 
-    /// The worker finished a task (all its results sent). `elapsed_ms` of
-    /// one core's compute time calibrates the cost model. A task completed
-    /// with results missing counts as a failed attempt.
-    pub fn complete_task(&mut self, worker: WorkerId, task: TaskId, elapsed_ms: Option<u64>) -> Result<TaskStatus> {
+    /// The worker finished a task (all its results sent). `compute_us`, one
+    /// core's compute time in microseconds, calibrates the cost model. A
+    /// task completed with results missing counts as a failed attempt.
+    pub fn complete_task(&mut self, worker: WorkerId, task: TaskId, compute_us: Option<u64>) -> Result<TaskStatus> {
         self.touch(worker)?;
         let job = self.jobs.get(&task.job).ok_or(Error::UnknownJob(task.job))?;
         let spec = job.task(task.index).ok_or(Error::UnknownTask(task))?;
         let status = job.task_status(task.index).unwrap_or(TaskStatus::Skipped);
         if status == TaskStatus::Done
-            && let Some(ms) = elapsed_ms
+            && let Some(us) = compute_us
         {
-            self.cost.observe(spec.cost, ms as f64 / 1000.0);
+            self.cost.observe(spec.cost, us as f64 / 1e6);
         }
         if status == TaskStatus::Leased && self.leases.holder(task).is_some_and(|h| h.worker == worker) {
             self.fail_task(worker, task, "completed without reporting every block")?;
@@ -533,6 +567,11 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
         self.leases.tasks_of(worker)
     }
 
+    /// Whether `worker` holds the lease of `task` now.
+    pub fn holds(&self, worker: WorkerId, task: TaskId) -> bool {
+        self.leases.holder(task).is_some_and(|h| h.worker == worker)
+    }
+
     /// What the work in hand asks of burst capacity: core-seconds not yet
     /// leased, cores busy, and the remaining work of each job with a deadline.
     pub fn capacity_demand(&self) -> riskgrid_capacity::Demand {
@@ -572,11 +611,27 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
         tasks
     }
 
+    /// The job a tenant's earlier submission with this client request id created.
+    pub fn job_for_request(&self, tenant: &TenantId, request_id: &str) -> Option<JobId> {
+        self.requests.get(&(tenant.clone(), request_id.to_owned())).copied()
+    }
+
+    /// Jobs known (any state), in O(1).
+    pub fn job_count(&self) -> usize {
+        self.jobs.len()
+    }
+
     pub fn stats(&self) -> SchedulerStats {
         let mut jobs_by_state = BTreeMap::new();
         let mut queued = 0;
         for j in self.jobs.values() {
-            *jobs_by_state.entry(j.state().name().to_owned()).or_insert(0) += 1;
+            let name = j.state().name();
+            match jobs_by_state.get_mut(name) {
+                Some(n) => *n += 1,
+                None => {
+                    jobs_by_state.insert(name.to_owned(), 1);
+                }
+            }
             if !j.state().is_terminal() {
                 queued += j.pending_cost();
             }
@@ -589,7 +644,19 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
             tasks_completed: self.tasks_completed,
             lease_expiries: self.lease_expiries,
             throughput: self.cost.throughput(),
-            tenants: self.queue.usages(),
+            tenants: self.tenant_usages(),
         }
+    }
+
+    /// Every tenant's usage, with the cores computing its tasks now.
+    fn tenant_usages(&self) -> BTreeMap<TenantId, crate::queue::TenantUsage> {
+        let mut usages = self.queue.usages();
+        let cores = |w: WorkerId| self.workers.get(&w).map_or(0, |w| w.info.cores as usize);
+        for task in self.leases.running(cores) {
+            if let Some(u) = self.jobs.get(&task.job).and_then(|j| usages.get_mut(j.tenant())) {
+                u.running += 1;
+            }
+        }
+        usages
     }
 }

@@ -140,7 +140,7 @@ fn run(ops: Vec<Op>, throughput: f64, early: bool) -> Result<(), TestCaseError> 
             Op::Complete { w, pick } if slots[w].alive && !slots[w].held.is_empty() => {
                 let i = pick % slots[w].held.len();
                 let l = slots[w].held.remove(i);
-                ok_or_gone(s.complete_task(slots[w].id, l.task, Some(3)));
+                ok_or_gone(s.complete_task(slots[w].id, l.task, Some(3_000)));
             }
             Op::Heartbeat { w } if slots[w].alive => {
                 if let Some(reply) = ok_or_gone(s.heartbeat(slots[w].id)) {

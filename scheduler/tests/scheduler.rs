@@ -107,7 +107,7 @@ fn expired_leases_are_retried_then_the_job_fails_with_the_reason() {
     assert!(reason.contains("job-1.t0") && reason.contains("3 times") && reason.contains("retry limit"), "{reason}");
     assert!(reason.contains("lease on worker-1 expired"), "{reason}");
     assert!(s.lease(w, 5).unwrap().is_empty());
-    assert_eq!(s.tenant_usage(&tenant()).unwrap().cores_in_use, 0);
+    assert_eq!(s.tenant_usage(&tenant()).unwrap().leases, 0);
     assert_eq!(s.tenant_usage(&tenant()).unwrap().jobs, 0);
 }
 
@@ -120,12 +120,12 @@ fn cancel_frees_every_lease_and_tells_the_workers() {
     let held1 = s.lease(w1, 10).unwrap();
     let held2 = s.lease(w2, 10).unwrap();
     assert_eq!((held1.len(), held2.len()), (4, 2));
-    assert_eq!(s.tenant_usage(&tenant()).unwrap().cores_in_use, 6);
+    assert_eq!(s.tenant_usage(&tenant()).unwrap().leases, 6);
     assert_eq!(s.cancel(&"intruder".into(), job), Err(Error::NotYourJob { job }));
     s.cancel(&tenant(), job).unwrap();
     assert!(s.worker_leases(w1).is_empty() && s.worker_leases(w2).is_empty());
     assert_eq!(s.stats().leases, 0);
-    assert_eq!(s.tenant_usage(&tenant()).unwrap().cores_in_use, 0);
+    assert_eq!(s.tenant_usage(&tenant()).unwrap().leases, 0);
     let revoked = s.heartbeat(w1).unwrap().revoked;
     assert_eq!(revoked, held1.iter().map(|l| l.task).collect::<Vec<_>>());
     assert_eq!(s.heartbeat(w2).unwrap().revoked.len(), 2);
@@ -176,14 +176,14 @@ fn completing_without_every_block_is_a_failed_attempt_and_completion_calibrates(
     let l = s.lease(w, 1).unwrap().remove(0);
     let results = oracle.results(&l.kind);
     s.report(w, l.task, results[0].clone()).unwrap();
-    assert_eq!(s.complete_task(w, l.task, Some(5)).unwrap(), TaskStatus::Pending);
+    assert_eq!(s.complete_task(w, l.task, Some(5_000)).unwrap(), TaskStatus::Pending);
     assert_eq!(s.cost_model().observations(), 0);
     let again = s.lease(w, 1).unwrap().remove(0);
     assert_eq!((again.task, again.attempt), (l.task, 2));
     for r in &results[1..] {
         s.report(w, again.task, r.clone()).unwrap();
     }
-    assert_eq!(s.complete_task(w, again.task, Some(100)).unwrap(), TaskStatus::Done);
+    assert_eq!(s.complete_task(w, again.task, Some(100_000)).unwrap(), TaskStatus::Done);
     assert_eq!(s.cost_model().observations(), 1);
     let cost = s.job(job).unwrap().task(0).unwrap().cost as f64;
     assert_eq!(s.cost_model().throughput(), cost / 0.1);
@@ -540,8 +540,35 @@ fn a_retried_task_names_the_results_already_merged_so_a_lost_worker_costs_only_i
         let fate = s.report(w2, retry.task, r.clone()).unwrap();
         assert!(matches!(fate, Fate::Merged { .. } | Fate::Buffered), "{fate:?}");
     }
-    assert_eq!(s.complete_task(w2, retry.task, Some(5)).unwrap(), TaskStatus::Done);
+    assert_eq!(s.complete_task(w2, retry.task, Some(5_000)).unwrap(), TaskStatus::Done);
     run_to_end(&mut s, job, oracle, 1);
     let result = s.job_status(job).unwrap().result.unwrap();
     assert_eq!(bits(&result.pricing), bits(&oracle.report));
+}
+
+#[test]
+fn worker_messages_renew_leases_at_most_every_sixteenth_of_a_lease_and_heartbeats_always() {
+    let (spec, _) = &*SMALL;
+    let clock = manual();
+    let mut s = Scheduler::new(config(TWO_BLOCKS), clock.clone(), MemStore::new());
+    s.submit(&tenant(), SubmitRequest::new(spec.clone())).unwrap();
+    let (quiet, chatty) = (worker(&mut s, 1), worker(&mut s, 1));
+    // Both lease at t0; each lease ends at t0 + 1000 unless renewed.
+    let quiet_task = s.lease(quiet, 1).unwrap()[0].task;
+    let chatty_task = s.lease(chatty, 1).unwrap()[0].task;
+    // 30 ms later (under 1000/16): a message that is no heartbeat does not renew...
+    clock.advance(30);
+    assert!(s.lease(quiet, 0).unwrap().is_empty());
+    // ...a heartbeat does.
+    assert_eq!(s.heartbeat(chatty).unwrap().renewed, 1);
+    clock.advance(970);
+    assert_eq!(s.tick().unwrap().expired, vec![quiet_task], "only the quiet lease ran out at t0 + 1000");
+    // Past 1/16 of a lease since the last renewal, any message renews.
+    let again = s.lease(quiet, 1).unwrap()[0].task;
+    clock.advance(100);
+    assert!(s.lease(quiet, 0).unwrap().is_empty());
+    clock.advance(950);
+    let expired = s.tick().unwrap().expired;
+    assert!(!expired.contains(&again), "renewed at +100 ms, so alive at +1050 ms: {expired:?}");
+    assert!(expired.contains(&chatty_task), "the chatty worker fell silent after its heartbeat: {expired:?}");
 }

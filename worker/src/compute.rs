@@ -57,14 +57,15 @@ impl Work {
 }
 
 /// Computes every block of `work` in parallel on the current rayon pool,
-/// sending each result as it finishes; stops early when `cancelled` is set.
-/// Returns the compute time summed over blocks, in ms.
+/// sending each block's results as it finishes (a scenario block's trades
+/// together: the scheduler merges whole scenario blocks); stops early when
+/// `cancelled` is set. Returns the compute time summed over blocks, in µs.
 pub fn compute(
     job: &Prepared,
     work: &Work,
     isa: Isa,
     cancelled: &AtomicBool,
-    out: &(impl Fn(pb::BlockResult) + Sync),
+    out: &(impl Fn(Vec<pb::BlockResult>) + Sync),
 ) -> Result<u64, String> {
     use rayon::prelude::*;
     let micros = AtomicU64::new(0);
@@ -91,9 +92,12 @@ pub fn compute(
             let t0 = Instant::now();
             let block = risk.block(b, isa);
             micros.fetch_add(t0.elapsed().as_micros() as u64, Ordering::Relaxed);
-            for (t, pnl) in block.pnl.into_iter().enumerate() {
-                out(pb::BlockResult { pnl, ..result(t as u32, b) });
-            }
+            out(block
+                .pnl
+                .into_iter()
+                .enumerate()
+                .map(|(t, pnl)| pb::BlockResult { pnl, ..result(t as u32, b) })
+                .collect());
         });
     } else {
         let n_trades = job.compiled.trades.len() as u32;
@@ -116,7 +120,7 @@ pub fn compute(
             micros.fetch_add(t0.elapsed().as_micros() as u64, Ordering::Relaxed);
             // Zeros normalised to +0.0: the wire cannot carry -0.0 in these fields.
             let moments = tb.moments.iter().map(|m| pb::Moments { n: m.n, sum: m.sum + 0.0, m2: m.m2 + 0.0 }).collect();
-            out(pb::BlockResult { moments, ..result(t, b) });
+            out(vec![pb::BlockResult { moments, ..result(t, b) }]);
         });
     }
     Ok(micros.load(Ordering::Relaxed))

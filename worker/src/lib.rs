@@ -7,14 +7,16 @@
 //! within a grace period, gives back the rest and returns.
 //!
 //! ```text
-//! lease loop ──tasks──▶ runner (tokio) ──waits for a core slot──▶ rayon pool: price_trade_block / RiskJob::block
-//!                            ▲                                          │ each block, as it finishes
-//!                            └── ReportResults ack ◀── client stream ◀──┘      then CompleteTask
+//! lease loop ──tasks──▶ compute queue ──▶ runners on the rayon pool (one per thread, task after task):
+//!   (compile a job's spec once)            price_trade_block / RiskJob::block
+//!                                                  │ each block, as it finishes, then the completion
+//!                   reporter: ReportResults (client stream) ──ack──▶ CompleteTask (batched) ──▶ task ends
 //! heartbeat loop: lists in-flight tasks, cancels those the scheduler revoked
 //! ```
 
 mod compute;
 mod reporter;
+mod runner;
 mod session;
 pub mod spot;
 

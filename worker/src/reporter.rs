@@ -1,33 +1,43 @@
 //! One reporter per worker: every running task hands its block results and
-//! its completion to this loop, which coalesces whatever has piled up into one
-//! `ReportResults` stream and, once that is acknowledged (blocks durable),
-//! one batched `CompleteTask`. Idle, a lone task pays the same two RPCs as
-//! before; busy with tiny tasks, hundreds of tasks share two RPCs, which is
-//! what lets dispatch keep up with millisecond tasks.
+//! its completion to this loop, which coalesces whatever has piled up — and,
+//! while the worker still has tasks to compute, whatever comes within
+//! `LINGER` (an idle worker sends at once, so a lone task is not delayed). Blocks
+//! alone go as one `ReportResults` stream; blocks followed by completions go
+//! in one `CompleteTask` that carries both (the blocks are merged first). A
+//! lone one-block task thus costs one call, and busy with tiny tasks,
+//! hundreds of tasks share one.
 //!
 //! Ordering is what makes this safe: a task queues its blocks before its
-//! completion, so by the time a completion is sent every block of its task
-//! has been acknowledged (or the task is reported failed).
+//! completion, so a completion is sent with or after every block of its task
+//! (or the task is reported failed). A scenario block's trades are queued as
+//! one item, so they never straddle two calls.
 
 use crate::session::Shared;
 use riskgrid_proto::v1 as pb;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tonic::{Code, Request, Status};
 
-/// Most blocks in one ReportResults stream.
+/// How long a busy worker holds results back to send them together.
+const LINGER: Duration = Duration::from_millis(20);
+/// Most blocks in one call (more wait for the next).
 const MAX_BLOCKS: usize = 4096;
-/// Tries to deliver a batch before its tasks are reported failed.
+/// Most completions in one call.
+const MAX_COMPLETIONS: usize = 10_000;
+/// Tries to deliver a batch before its tasks are reported failed (blocks
+/// alone) or left to their lease expiry (blocks with completions).
 const TRIES: usize = 8;
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 #[derive(Debug)]
 pub(crate) enum Item {
-    Block(pb::BlockResult),
-    /// A task is done computing; the sender hears back once the completion is delivered (or given up).
-    Complete(pb::TaskCompletion, oneshot::Sender<()>),
+    /// The results of one block (one per trade for a scenario block).
+    Blocks(Vec<pb::BlockResult>),
+    /// A task is done computing; once its completion is delivered (or given
+    /// up) the task's lease of this serial ends for the worker.
+    Complete(pb::TaskCompletion, u64),
 }
 
 pub(crate) type Sender = mpsc::UnboundedSender<Item>;
@@ -40,39 +50,51 @@ pub(crate) async fn run(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Ite
     // Tasks some of whose blocks could not be delivered: their completion says so.
     let mut undelivered: HashSet<String> = HashSet::new();
     while let Some(first) = rx.recv().await {
+        let until = tokio::time::Instant::now() + LINGER;
         let mut blocks = Vec::new();
         let mut completions = Vec::new();
         let mut next = Some(first);
-        while let Some(item) = next {
-            match item {
-                Item::Block(b) => blocks.push(b),
-                Item::Complete(c, done) => completions.push((c, done)),
+        loop {
+            while let Some(item) = next {
+                match item {
+                    Item::Blocks(b) => blocks.extend(b),
+                    Item::Complete(c, serial) => completions.push((c, serial)),
+                }
+                let full = blocks.len() >= MAX_BLOCKS || completions.len() >= MAX_COMPLETIONS;
+                next = if full { None } else { rx.try_recv().ok() };
             }
-            next = if blocks.len() < MAX_BLOCKS { rx.try_recv().ok() } else { None };
-        }
-        if !blocks.is_empty() && !deliver(&shared, &blocks).await {
-            undelivered.extend(blocks.iter().map(|b| b.task_id.clone()));
+            let full = blocks.len() >= MAX_BLOCKS || completions.len() >= MAX_COMPLETIONS;
+            if full || shared.computing() == 0 {
+                break;
+            }
+            match tokio::time::timeout_at(until, rx.recv()).await {
+                Ok(Some(item)) => next = Some(item),
+                _ => break,
+            }
         }
         if completions.is_empty() {
+            if !deliver(&shared, &blocks).await {
+                undelivered.extend(blocks.iter().map(|b| b.task_id.clone()));
+            }
             continue;
         }
         let mut batch = Vec::with_capacity(completions.len());
-        let mut waiters = Vec::with_capacity(completions.len());
-        for (mut c, done) in completions {
+        let mut ended = Vec::with_capacity(completions.len());
+        for (mut c, serial) in completions {
             if undelivered.remove(&c.task_id) && c.succeeded {
                 c = pb::TaskCompletion {
                     succeeded: false,
                     error: "could not report the task's results".into(),
-                    compute_ms: 0,
+                    compute_us: 0,
                     ..c
                 };
             }
+            ended.push((c.task_id.clone(), serial));
             batch.push(c);
-            waiters.push(done);
         }
-        complete(&shared, batch).await;
-        for w in waiters {
-            let _ = w.send(());
+        complete(&shared, blocks, batch).await;
+        for (task_id, serial) in ended {
+            shared.finished(&task_id, serial);
         }
     }
 }
@@ -115,23 +137,34 @@ async fn report(shared: &Shared, blocks: Vec<pb::BlockResult>) -> Result<pb::Rep
     shared.client.clone().report_results(request).await.map(tonic::Response::into_inner)
 }
 
-async fn complete(shared: &Shared, tasks: Vec<pb::TaskCompletion>) {
+/// Sends completions with the blocks queued before them, resending on failure.
+/// Given up, the tasks' leases expire and the scheduler re-leases them.
+async fn complete(shared: &Shared, results: Vec<pb::BlockResult>, tasks: Vec<pb::TaskCompletion>) {
     let mut backoff = Duration::from_millis(100);
-    for chunk in tasks.chunks(10_000) {
-        for _ in 0..5 {
-            let request = pb::CompleteTaskRequest { worker_id: shared.worker_id(), tasks: chunk.to_vec() };
-            match shared.client.clone().complete_task(request).await {
-                Ok(_) => break,
-                Err(status) if status.code() == Code::NotFound => {
-                    // Registered again: the leases are gone, the results are in; nothing to complete.
-                    shared.lost_worker(&status);
-                    break;
+    let request = pb::CompleteTaskRequest { worker_id: shared.worker_id(), tasks, results };
+    for attempt in 0..TRIES {
+        match shared.client.clone().complete_task(request.clone()).await {
+            Ok(response) => {
+                for id in response.get_ref().results.iter().flat_map(|ack| &ack.cancelled_task_ids) {
+                    shared.cancel(id);
                 }
-                Err(status) => {
-                    tracing::warn!(tasks = chunk.len(), "completing failed: {}", status.message());
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                }
+                return;
+            }
+            Err(status) if status.code() == Code::NotFound => {
+                // Registered again: the leases are gone; the scheduler re-leases the tasks.
+                shared.lost_worker(&status);
+                return;
+            }
+            Err(status) => {
+                tracing::warn!(
+                    tasks = request.tasks.len(),
+                    blocks = request.results.len(),
+                    attempt,
+                    "completing failed: {}; resending in {backoff:?}",
+                    status.message()
+                );
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
             }
         }
     }

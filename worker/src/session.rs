@@ -1,17 +1,18 @@
 //! The worker's conversation with the scheduler: register, lease, run,
 //! report, complete, heartbeat, drain.
 
-use crate::compute::{Prepared, Work, compute, on_pool};
+use crate::compute::{Prepared, on_pool};
 use crate::reporter;
+use crate::runner::{Queue, Ready};
 use riskcalc::kernel::Isa;
 use riskgrid_proto::v1 as pb;
 use riskgrid_proto::v1::worker_service_client::WorkerServiceClient;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
-use tokio::sync::{Notify, OnceCell, Semaphore};
+use tokio::sync::{Notify, OnceCell};
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
 
@@ -44,27 +45,39 @@ type Client = WorkerServiceClient<Channel>;
 
 /// One leased task as the worker tracks it.
 #[derive(Debug)]
-struct TaskCtl {
-    serial: u64,
-    cancelled: AtomicBool,
-    started: AtomicBool,
+pub(crate) struct TaskCtl {
+    /// Tells this lease of the task from a later one of the same task.
+    pub(crate) serial: u64,
+    pub(crate) cancelled: AtomicBool,
+    pub(crate) started: AtomicBool,
 }
+
+/// Compiled jobs by content, reused by any job with the same spec and
+/// scenario file (resubmissions of one portfolio): spec SHA-256 → (the
+/// historical scenario file's bytes, the compiled job).
+type ByContent = HashMap<String, Vec<(Vec<u8>, Arc<Prepared>)>>;
 
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) client: Client,
     /// Block results and completions go through the reporter (see [`crate::reporter`]).
-    reports: reporter::Sender,
-    pool: Arc<rayon::ThreadPool>,
-    isa: Isa,
-    threads: usize,
+    pub(crate) reports: reporter::Sender,
+    pub(crate) pool: Arc<rayon::ThreadPool>,
+    /// Tasks ready to compute (see [`crate::runner`]).
+    pub(crate) queue: Queue,
+    pub(crate) isa: Isa,
+    pub(crate) threads: usize,
     worker_id: RwLock<String>,
     heartbeat_ms: AtomicU64,
     need_register: AtomicBool,
     jobs: Mutex<HashMap<String, Arc<OnceCell<Arc<Prepared>>>>>,
+    compiled: Mutex<ByContent>,
     in_flight: Mutex<HashMap<String, Arc<TaskCtl>>>,
+    /// Tasks leased and not yet computed (queued, compiling or running):
+    /// while there are some, the reporter may hold results back briefly to
+    /// batch them.
+    computing: AtomicUsize,
     serial: AtomicU64,
-    slots: Arc<Semaphore>,
     task_done: Notify,
     /// Moving average of a task's compute time (µs), to size prefetch.
     task_micros: AtomicU64,
@@ -94,20 +107,27 @@ impl Shared {
     }
 
     /// Tasks to hold (running + prefetched): at least two per thread, more
-    /// when tasks are short, so each lease RPC carries ~20 ms of work per thread.
+    /// when tasks are short: ~100 ms of work per thread (see `BATCH_SECONDS`
+    /// in the scheduler); leasing when half is left, a lease RPC carries ~50 ms.
+    /// Until a task has been timed, two per thread: a fresh worker must not
+    /// take a pile of long tasks other workers could be running.
     fn tasks_to_hold(&self) -> usize {
-        let micros = self.task_micros.load(Ordering::Relaxed).max(1);
-        let per_thread = (20_000 / micros).clamp(2, 128) as usize;
+        let micros = self.task_micros.load(Ordering::Relaxed);
+        if micros == 0 {
+            return self.threads * 2;
+        }
+        let per_thread = (100_000 / micros).clamp(2, 128) as usize;
         self.threads * per_thread
     }
 
-    fn observe_task(&self, micros: u64) {
+    pub(crate) fn observe_task(&self, micros: u64) {
         let old = self.task_micros.load(Ordering::Relaxed);
         let new = if old == 0 { micros } else { (3 * old + micros) / 4 };
         self.task_micros.store(new.max(1), Ordering::Relaxed);
     }
 
-    fn finished(&self, task_id: &str, serial: u64) {
+    /// The task's lease of `serial` is over for this worker (completed, failed or dropped).
+    pub(crate) fn finished(&self, task_id: &str, serial: u64) {
         let mut map = lock(&self.in_flight);
         if map.get(task_id).is_some_and(|c| c.serial == serial) {
             map.remove(task_id);
@@ -116,13 +136,52 @@ impl Shared {
         self.task_done.notify_waiters();
     }
 
+    /// Tasks leased and not yet computed.
+    pub(crate) fn computing(&self) -> usize {
+        self.computing.load(Ordering::Acquire)
+    }
+
+    /// A task is computed, failed or dropped: it no longer counts as computing.
+    pub(crate) fn computed(&self) {
+        self.computing.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Hands a task's completion to the reporter; the task stays in flight until it is delivered.
+    pub(crate) fn complete(&self, completion: pb::TaskCompletion, serial: u64) {
+        // Before the hand-over, so the reporter sees an idle worker and sends at once.
+        self.computed();
+        let task_id = completion.task_id.clone();
+        if self.reports.send(reporter::Item::Complete(completion, serial)).is_err() {
+            self.finished(&task_id, serial);
+        }
+    }
+
     pub(crate) fn lost_worker(&self, status: &Status) {
         if status.code() == Code::NotFound {
             self.need_register.store(true, Ordering::Relaxed);
         }
     }
 
-    /// The compiled job, fetched and compiled once per job.
+    /// The compiled job if it is ready (the common case: every task but a job's first).
+    fn cached(&self, task: &pb::Task) -> Option<Arc<Prepared>> {
+        if let Some(job) = lock(&self.jobs).get(&task.job_id).and_then(|cell| cell.get().cloned()) {
+            return Some(job);
+        }
+        let Some(pb::task::SpecSource::Spec(spec)) = &task.spec_source else { return None };
+        let job = self.by_content(&spec.spec_sha256, &spec.historical_csv)?;
+        // The job's later tasks name it by id only.
+        let cell = Arc::clone(lock(&self.jobs).entry(task.job_id.clone()).or_default());
+        let _ = cell.set(Arc::clone(&job));
+        Some(job)
+    }
+
+    fn by_content(&self, sha256: &str, csv: &[u8]) -> Option<Arc<Prepared>> {
+        let compiled = lock(&self.compiled);
+        compiled.get(sha256)?.iter().find(|(c, _)| c.as_slice() == csv).map(|(_, job)| Arc::clone(job))
+    }
+
+    /// The compiled job, fetched and compiled once per job (once per spec
+    /// when the scheduler sends it inline).
     async fn prepared(&self, task: &pb::Task) -> Result<Arc<Prepared>, String> {
         let cell = {
             let mut jobs = lock(&self.jobs);
@@ -145,11 +204,27 @@ impl Shared {
                         spec.into_inner().spec.map(|s| (s.spec_json, s.historical_csv)).unwrap_or_default()
                     }
                 };
+                let sha = match &task.spec_source {
+                    Some(pb::task::SpecSource::Spec(s)) if !s.spec_sha256.is_empty() => Some(s.spec_sha256.clone()),
+                    _ => None,
+                };
+                if let Some(job) = sha.as_ref().and_then(|sha| self.by_content(sha, &csv)) {
+                    return Ok(job);
+                }
                 let isa = self.isa;
-                on_pool(&self.pool, move || Prepared::new(&json, &csv, isa))
+                let csv_key = if sha.is_some() { csv.clone() } else { Vec::new() };
+                let job = on_pool(&self.pool, move || Prepared::new(&json, &csv, isa))
                     .await
                     .unwrap_or_else(|_| Err("compute pool gone".into()))
-                    .map(Arc::new)
+                    .map(Arc::new)?;
+                if let Some(sha) = sha {
+                    let mut compiled = lock(&self.compiled);
+                    if compiled.len() >= MAX_CACHED_JOBS {
+                        compiled.clear();
+                    }
+                    compiled.entry(sha).or_default().push((csv_key, Arc::clone(&job)));
+                }
+                Ok::<_, String>(job)
             })
             .await?;
         Ok(Arc::clone(prepared))
@@ -183,10 +258,12 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
         worker_id: RwLock::new(String::new()),
         heartbeat_ms: AtomicU64::new(1_000),
         need_register: AtomicBool::new(true),
+        queue: Queue::default(),
         jobs: Mutex::new(HashMap::new()),
+        compiled: Mutex::new(HashMap::new()),
         in_flight: Mutex::new(HashMap::new()),
+        computing: AtomicUsize::new(0),
         serial: AtomicU64::new(0),
-        slots: Arc::new(Semaphore::new(threads)),
         task_done: Notify::new(),
         task_micros: AtomicU64::new(0),
     });
@@ -212,8 +289,11 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
                 () = &mut shutdown => break,
             }
         }
+        // Lease when at most half the tasks to hold are left (a lease RPC then
+        // carries many tasks when they are short), and at once when idle.
         let held = lock(&shared.in_flight).len();
-        let want = shared.tasks_to_hold().saturating_sub(held);
+        let hold = shared.tasks_to_hold();
+        let want = if held <= hold / 2 { hold - held } else { 0 };
         if want == 0 {
             let done = shared.task_done.notified();
             tokio::select! {
@@ -294,72 +374,23 @@ fn start_task(shared: &Arc<Shared>, task: pb::Task) {
         started: AtomicBool::new(false),
     });
     lock(&shared.in_flight).insert(task.task_id.clone(), Arc::clone(&ctl));
-    tokio::spawn(run_task(Arc::clone(shared), task, ctl));
-}
-
-async fn run_task(shared: Arc<Shared>, task: pb::Task, ctl: Arc<TaskCtl>) {
-    let Ok(permit) = Arc::clone(&shared.slots).acquire_owned().await else { return };
-    if !ctl.cancelled.load(Ordering::Relaxed) {
-        ctl.started.store(true, Ordering::Relaxed);
-        let outcome = compute_and_report(&shared, &task, &ctl, permit).await;
-        if !ctl.cancelled.load(Ordering::Relaxed) {
-            let completion = match outcome {
-                Ok(micros) => {
-                    shared.observe_task(micros);
-                    pb::TaskCompletion {
-                        task_id: task.task_id.clone(),
-                        succeeded: true,
-                        error: String::new(),
-                        compute_ms: micros.div_ceil(1000),
-                    }
-                }
-                Err(error) => {
-                    tracing::warn!(task = %task.task_id, "task failed: {error}");
-                    pb::TaskCompletion { task_id: task.task_id.clone(), succeeded: false, error, compute_ms: 0 }
-                }
-            };
-            let (delivered, done) = tokio::sync::oneshot::channel();
-            if shared.reports.send(reporter::Item::Complete(completion, delivered)).is_ok() {
-                let _ = done.await;
+    shared.computing.fetch_add(1, Ordering::AcqRel);
+    if let Some(job) = shared.cached(&task) {
+        Queue::push(shared, Ready { task, ctl, job });
+        return;
+    }
+    // A job's first task: fetch and compile the spec off the lease loop.
+    let shared = Arc::clone(shared);
+    tokio::spawn(async move {
+        match shared.prepared(&task).await {
+            Ok(job) => Queue::push(&shared, Ready { task, ctl, job }),
+            Err(error) => {
+                tracing::warn!(task = %task.task_id, "task failed: {error}");
+                let completion = pb::TaskCompletion { task_id: task.task_id, succeeded: false, error, compute_us: 0 };
+                shared.complete(completion, ctl.serial);
             }
         }
-    }
-    shared.finished(&task.task_id, ctl.serial);
-}
-
-/// Computes the task, handing each block to the reporter as it finishes. The
-/// compute slot is released as soon as the blocks are computed, so the next
-/// task computes while this one's results travel. Returns the compute time in
-/// microseconds.
-async fn compute_and_report(
-    shared: &Arc<Shared>,
-    task: &pb::Task,
-    ctl: &Arc<TaskCtl>,
-    slot: tokio::sync::OwnedSemaphorePermit,
-) -> Result<u64, String> {
-    let job = shared.prepared(task).await?;
-    let (trades, blocks) = (task.trades.unwrap_or_default(), task.blocks.unwrap_or_default());
-    let work = Work {
-        task_id: task.task_id.clone(),
-        job_id: task.job_id.clone(),
-        attempt: task.attempt,
-        risk: task.kind == pb::TaskKind::Risk as i32,
-        trades: trades.start..trades.end,
-        blocks: blocks.start..blocks.end,
-        done: task.done.clone(),
-    };
-    let computed = {
-        let (ctl, isa, job, reports) = (Arc::clone(ctl), shared.isa, Arc::clone(&job), shared.reports.clone());
-        on_pool(&shared.pool, move || {
-            let emit = |b: pb::BlockResult| {
-                let _ = reports.send(reporter::Item::Block(b));
-            };
-            let computed = compute(&job, &work, isa, &ctl.cancelled, &emit);
-            drop(slot);
-            computed
-        })
-    };
-    computed.await.unwrap_or_else(|_| Err("compute pool gone".into()))
+    });
 }
 
 async fn heartbeat_loop(shared: Arc<Shared>) {

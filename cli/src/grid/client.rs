@@ -113,14 +113,25 @@ pub fn submit(args: SubmitArgs) -> Result<(), Failure> {
     };
     block_on(1, async move {
         let mut client = connect(&args.connect).await?;
-        let r = client.submit_job(request).await.map_err(status_failure)?.into_inner();
         if args.watch {
+            // One call: the submission's answer, then the job's events.
+            let request = pb::SubmitAndWatchRequest { submit: Some(request), min_progress_interval_ms: 0 };
+            let mut events = client.submit_and_watch(request).await.map_err(status_failure)?.into_inner();
+            let r = match events.next().await.transpose().map_err(status_failure)?.and_then(|e| e.event) {
+                Some(pb::job_event::Event::Submitted(r)) => r,
+                other => {
+                    return Err(Failure::Other(anyhow::anyhow!(
+                        "the scheduler answered {other:?}, not the submission"
+                    )));
+                }
+            };
             if !args.json {
                 eprintln!("{} {}", r.job_id, if r.created { "submitted" } else { "(already submitted)" });
             }
-            follow(&mut client, &r.job_id, args.quiet).await?;
+            follow_events(events, &r.job_id, args.quiet).await?;
             return print_result(&mut client, &r.job_id, args.json).await;
         }
+        let r = client.submit_job(request).await.map_err(status_failure)?.into_inner();
         if args.json {
             let state = pb::JobState::try_from(r.state).map_or("unknown", |s| state_name(s));
             let out = serde_json::json!({
@@ -166,7 +177,12 @@ pub struct JobArgs {
 /// Follows a job's events with a progress bar until it ends; fails unless it succeeded.
 pub async fn follow(client: &mut JobServiceClient<Channel>, job: &str, quiet: bool) -> Result<(), Failure> {
     let request = pb::WatchJobRequest { job_id: job.to_owned(), min_progress_interval_ms: 0 };
-    let mut events = client.watch_job(request).await.map_err(status_failure)?.into_inner();
+    let events = client.watch_job(request).await.map_err(status_failure)?.into_inner();
+    follow_events(events, job, quiet).await
+}
+
+/// [`follow`] on a stream already open (WatchJob, or SubmitAndWatch after its first event).
+async fn follow_events(mut events: tonic::Streaming<pb::JobEvent>, job: &str, quiet: bool) -> Result<(), Failure> {
     let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(1000) };
     bar.set_style(
         ProgressStyle::with_template("{prefix:>10} [{elapsed_precise}] {wide_bar} {percent:>3}% {msg}")
@@ -190,7 +206,7 @@ pub async fn follow(client: &mut JobServiceClient<Channel>, job: &str, quiet: bo
                 let value = value.map_or(String::new(), |(v, ci)| format!("value {v:.6} ± {ci:.6} (95% CI)"));
                 bar.set_message(format!("{value}{eta}"));
             }
-            Some(pb::job_event::Event::Result(_)) | None => {}
+            Some(pb::job_event::Event::Result(_) | pb::job_event::Event::Submitted(_)) | None => {}
         }
     }
     bar.finish_and_clear();

@@ -14,11 +14,15 @@ use std::future::Future;
 
 /// Runs `f` on a fresh tokio runtime (the CLI is synchronous elsewhere).
 pub fn block_on<T>(threads: usize, f: impl Future<Output = Result<T, Failure>>) -> Result<T, Failure> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads.max(1))
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    // One thread: a current-thread runtime, where every task runs on this
+    // thread, so handing a message from one task to another (an RPC's
+    // connection to the code awaiting it) costs no cross-thread wake-up.
+    let rt = if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()
+    }
+    .context("starting the async runtime")?;
     rt.block_on(f)
 }
 

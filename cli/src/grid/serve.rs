@@ -42,6 +42,11 @@ pub struct SchedulerArgs {
     /// Aim for tasks of about this many core-seconds (clamped to 0.5-5).
     #[arg(long, default_value_t = 2.0)]
     pub task_seconds: f64,
+    /// Threads serving gRPC. 1 (the default) runs every connection on one
+    /// event loop, which is the fastest on few cores: scheduling itself runs
+    /// under one lock and takes microseconds per call.
+    #[arg(long, default_value_t = 1)]
+    pub io_threads: usize,
     /// Throughput assumed before workers report any (path-steps per core-second); sizes the first tasks.
     #[arg(long)]
     pub initial_throughput: Option<f64>,
@@ -73,7 +78,7 @@ pub fn scheduler(args: SchedulerArgs) -> Result<(), Failure> {
     };
     let mut options = options;
     args.security.configure(&mut options)?;
-    block_on(2, async move {
+    block_on(args.io_threads, async move {
         let scheduler = open_scheduler(&options).map_err(|e| anyhow::anyhow!("opening the job store: {e}"))?;
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await

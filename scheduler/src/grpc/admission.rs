@@ -163,15 +163,11 @@ pub fn admit_submission(
     }
     let (usage, cost) = {
         let g = grid.lock();
-        let retry =
-            g.sched.list_jobs(tenant).iter().any(|st| {
-                g.sched.job(st.id).is_some_and(|j| j.record().client_request_id.as_deref() == Some(request_id))
-            });
-        if retry {
+        if g.sched.job_for_request(tenant, request_id).is_some() {
             return Ok(());
         }
         let u = g.sched.tenant_usage(tenant);
-        let usage = Usage { queued_jobs: u.map_or(0, |u| u.jobs), cores_in_use: u.map_or(0, |u| u.cores_in_use) };
+        let usage = Usage { queued_jobs: u.map_or(0, |u| u.jobs), cores_in_use: u.map_or(0, |u| u.leases) };
         (usage, *g.sched.cost_model())
     };
     let job = summarize(spec, priority, deadline_unix_ms, &cost);

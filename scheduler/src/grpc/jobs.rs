@@ -1,7 +1,7 @@
 //! `riskgrid.v1.JobService`: submit, watch, get, result, cancel and list jobs.
 
 use super::convert;
-use super::grid::{Grid, Inner};
+use super::grid::Grid;
 use super::status;
 use super::{admission, auth};
 use crate::ids::JobId;
@@ -32,6 +32,15 @@ impl Jobs {
     }
 }
 
+/// `min_progress_interval_ms` as asked, with its default and floor.
+fn progress_interval(ms: u32) -> Duration {
+    let ms = match ms {
+        0 => DEFAULT_PROGRESS_MS,
+        n => n.max(MIN_PROGRESS_MS),
+    };
+    Duration::from_millis(ms.into())
+}
+
 /// Decodes and validates the job file of a submission; every error names its field.
 pub fn parse_spec(spec: Option<pb::submit_job_request::Spec>) -> Result<JobSpec, Status> {
     use pb::submit_job_request::Spec;
@@ -53,10 +62,6 @@ fn check_request_id(id: &str) -> Result<(), Status> {
         return Err(status::invalid("client_request_id", "1 to 128 printable ASCII characters"));
     }
     Ok(())
-}
-
-fn total_jobs(g: &Inner) -> usize {
-    g.sched.stats().jobs_by_state.values().sum()
 }
 
 /// What a watcher sees of a job at one moment.
@@ -93,11 +98,27 @@ fn is_terminal(s: pb::JobState) -> bool {
     matches!(s, pb::JobState::Succeeded | pb::JobState::Failed | pb::JobState::Cancelled)
 }
 
-async fn watch(grid: Arc<Grid>, id: JobId, interval: Duration, tx: mpsc::Sender<Result<pb::JobEvent, Status>>) {
+/// What tells a watcher whether to look closer: the job's state and its
+/// merged block count (a full snapshot computes estimates, so a watcher woken
+/// by every merge of a busy grid takes one only when it will send something).
+fn peek(grid: &Grid, id: JobId) -> Result<(pb::JobState, u64), Status> {
+    let g = grid.lock();
+    let job = g.sched.job(id).ok_or_else(|| status::not_found_job(id))?;
+    Ok((convert::state(job.state()), job.blocks_done()))
+}
+
+/// Streams a job's events into `tx`, after `first` when given.
+async fn watch(
+    grid: Arc<Grid>,
+    id: JobId,
+    interval: Duration,
+    first: Option<pb::job_event::Event>,
+    tx: mpsc::Sender<Result<pb::JobEvent, Status>>,
+) {
     let mut changes = grid.subscribe();
     let mut sequence = 0;
     let mut state: Option<pb::JobState> = None;
-    let mut shown: Option<(u64, u64)> = None;
+    let mut shown: Option<u64> = None;
     let mut last_progress = tokio::time::Instant::now();
     let send = |sequence: &mut u64, event: pb::job_event::Event| {
         *sequence += 1;
@@ -108,48 +129,65 @@ async fn watch(grid: Arc<Grid>, id: JobId, interval: Duration, tx: mpsc::Sender<
             event: Some(event),
         }
     };
+    if let Some(event) = first
+        && tx.send(Ok(send(&mut sequence, event))).await.is_err()
+    {
+        return;
+    }
     loop {
         changes.borrow_and_update();
-        let snap = match snapshot(&grid, id) {
-            Ok(s) => s,
+        let (now_state, merged) = match peek(&grid, id) {
+            Ok(p) => p,
             Err(e) => {
                 let _ = tx.send(Err(e)).await;
                 return;
             }
         };
-        let terminal = is_terminal(snap.state);
-        let mut out = Vec::new();
-        let state_changed = state != Some(snap.state);
-        if state_changed {
-            let previous = state.unwrap_or(pb::JobState::Unspecified);
-            out.push(pb::job_event::Event::StateChange(pb::StateChange {
-                previous: previous as i32,
-                state: snap.state as i32,
-                reason: snap.reason.clone(),
-            }));
-            state = Some(snap.state);
-        }
-        let key = (snap.progress.blocks_merged, snap.progress.percent.to_bits());
+        let state_changed = state != Some(now_state);
+        let terminal = is_terminal(now_state);
         let due = last_progress.elapsed() >= interval || state_changed || terminal;
-        if shown != Some(key) && due {
-            out.push(pb::job_event::Event::Progress(snap.progress));
-            shown = Some(key);
-            last_progress = tokio::time::Instant::now();
-        }
-        if let Some(result) = snap.result.filter(|_| terminal) {
-            out.push(pb::job_event::Event::Result(result));
-        }
-        for event in out {
-            if tx.send(Ok(send(&mut sequence, event))).await.is_err() {
+        if state_changed || (shown != Some(merged) && due) {
+            let snap = match snapshot(&grid, id) {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            };
+            let terminal = is_terminal(snap.state);
+            let mut out = Vec::new();
+            if state != Some(snap.state) {
+                let previous = state.unwrap_or(pb::JobState::Unspecified);
+                out.push(pb::job_event::Event::StateChange(pb::StateChange {
+                    previous: previous as i32,
+                    state: snap.state as i32,
+                    reason: snap.reason.clone(),
+                }));
+                state = Some(snap.state);
+            }
+            if shown != Some(merged) {
+                out.push(pb::job_event::Event::Progress(snap.progress));
+                shown = Some(merged);
+                last_progress = tokio::time::Instant::now();
+            }
+            if let Some(result) = snap.result.filter(|_| terminal) {
+                out.push(pb::job_event::Event::Result(result));
+            }
+            for event in out {
+                if tx.send(Ok(send(&mut sequence, event))).await.is_err() {
+                    return;
+                }
+            }
+            if terminal {
                 return;
             }
         }
-        if terminal {
-            return;
-        }
         // Wake on a change (or after a while, or when a held-back progress event is due).
-        let wait =
-            if shown == Some(key) { Duration::from_secs(1) } else { interval.saturating_sub(last_progress.elapsed()) };
+        let wait = if shown == Some(merged) {
+            Duration::from_secs(1)
+        } else {
+            interval.saturating_sub(last_progress.elapsed())
+        };
         tokio::select! {
             // A change is looked at at once (a finished job must not wait); progress
             // events are still rate-limited by `due` above.
@@ -160,15 +198,14 @@ async fn watch(grid: Arc<Grid>, id: JobId, interval: Duration, tx: mpsc::Sender<
     }
 }
 
-#[tonic::async_trait]
-impl JobService for Jobs {
-    async fn submit_job(
+impl Jobs {
+    /// Validates, admits, stores and queues a submission (SubmitJob and SubmitAndWatch).
+    fn submit(
         &self,
-        request: Request<pb::SubmitJobRequest>,
-    ) -> Result<Response<pb::SubmitJobResponse>, Status> {
-        let caller = auth::caller(&request).cloned();
-        let r = request.into_inner();
-        let tenant = auth::tenant_for(caller.as_ref(), &r.tenant)?;
+        caller: Option<&riskgrid_security::Identity>,
+        r: pb::SubmitJobRequest,
+    ) -> Result<pb::SubmitJobResponse, Status> {
+        let tenant = auth::tenant_for(caller, &r.tenant)?;
         check_request_id(&r.client_request_id)?;
         if !(-100..=100).contains(&r.priority) {
             return Err(status::invalid("priority", format!("{} is outside -100..=100", r.priority)));
@@ -202,14 +239,14 @@ impl JobService for Jobs {
             admission::admit_submission(
                 &self.grid,
                 &tenant,
-                caller.as_ref(),
+                caller,
                 &r.client_request_id,
                 &spec,
                 r.priority,
                 deadline,
             )?;
             let mut g = self.grid.lock();
-            let before = total_jobs(&g);
+            let before = g.sched.job_count();
             let request = SubmitRequest {
                 spec,
                 priority: r.priority,
@@ -218,7 +255,7 @@ impl JobService for Jobs {
                 deadline,
             };
             let id = g.sched.submit(&tenant, request).map_err(|e| status::from_error(&e))?;
-            let created = total_jobs(&g) > before;
+            let created = g.sched.job_count() > before;
             let sha = g.spec_of(id)?.sha256.clone();
             let state = g.sched.job(id).map_or(pb::JobState::Unspecified, |j| convert::state(j.state()));
             (id, created, sha, state)
@@ -229,14 +266,36 @@ impl JobService for Jobs {
             self.grid.work_available();
             self.grid.changed();
         }
-        Ok(Response::new(pb::SubmitJobResponse {
-            job_id: id.to_string(),
-            created,
-            spec_sha256: sha,
-            state: state as i32,
-        }))
+        Ok(pb::SubmitJobResponse { job_id: id.to_string(), created, spec_sha256: sha, state: state as i32 })
+    }
+}
+
+#[tonic::async_trait]
+impl JobService for Jobs {
+    async fn submit_job(
+        &self,
+        request: Request<pb::SubmitJobRequest>,
+    ) -> Result<Response<pb::SubmitJobResponse>, Status> {
+        let caller = auth::caller(&request).cloned();
+        self.submit(caller.as_ref(), request.into_inner()).map(Response::new)
     }
 
+    async fn submit_and_watch(
+        &self,
+        request: Request<pb::SubmitAndWatchRequest>,
+    ) -> Result<Response<Self::SubmitAndWatchStream>, Status> {
+        let caller = auth::caller(&request).cloned();
+        let r = request.into_inner();
+        let submit = r.submit.ok_or_else(|| status::invalid("submit", "required"))?;
+        let submitted = self.submit(caller.as_ref(), submit)?;
+        let id = convert::parse_job_id("job_id", &submitted.job_id)?;
+        let (tx, rx) = mpsc::channel(16);
+        let first = Some(pb::job_event::Event::Submitted(submitted));
+        tokio::spawn(watch(Arc::clone(&self.grid), id, progress_interval(r.min_progress_interval_ms), first, tx));
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    type SubmitAndWatchStream = ReceiverStream<Result<pb::JobEvent, Status>>;
     type WatchJobStream = ReceiverStream<Result<pb::JobEvent, Status>>;
 
     async fn watch_job(&self, request: Request<pb::WatchJobRequest>) -> Result<Response<Self::WatchJobStream>, Status> {
@@ -245,12 +304,8 @@ impl JobService for Jobs {
         let id = convert::parse_job_id("job_id", &r.job_id)?;
         auth::check_visible(&self.grid, caller.as_ref(), id)?;
         snapshot(&self.grid, id)?;
-        let ms = match r.min_progress_interval_ms {
-            0 => DEFAULT_PROGRESS_MS,
-            n => n.max(MIN_PROGRESS_MS),
-        };
         let (tx, rx) = mpsc::channel(16);
-        tokio::spawn(watch(Arc::clone(&self.grid), id, Duration::from_millis(ms.into()), tx));
+        tokio::spawn(watch(Arc::clone(&self.grid), id, progress_interval(r.min_progress_interval_ms), None, tx));
         Ok(Response::new(ReceiverStream::new(rx)))
     }
 

@@ -68,8 +68,14 @@ pub fn render(stats: &SchedulerStats) -> String {
     metric(
         "riskgrid_tenant_cores_in_use",
         "gauge",
-        "Tasks leased to each tenant's jobs (one task occupies one core).",
-        &per_tenant(&|u| f64::from(u.cores_in_use)),
+        "Cores computing each tenant's tasks now (on each worker, its oldest leases up to its cores).",
+        &per_tenant(&|u| f64::from(u.running)),
+    );
+    metric(
+        "riskgrid_tenant_leases",
+        "gauge",
+        "Tasks leased to each tenant's jobs, prefetched ones included.",
+        &per_tenant(&|u| f64::from(u.leases)),
     );
     metric(
         "riskgrid_tenant_core_seconds_total",

@@ -70,6 +70,22 @@ struct Tally {
     cancelled: BTreeSet<TaskId>,
 }
 
+impl Tally {
+    /// The acknowledgement of a batch; scenario blocks still missing trades are rejected.
+    fn ack(mut self, parts: RiskParts) -> pb::ReportAck {
+        self.rejected += parts.parts.values().map(|v| v.iter().flatten().count() as u64).sum::<u64>();
+        pb::ReportAck {
+            accepted: self.accepted,
+            duplicates: self.duplicates,
+            rejected: self.rejected,
+            cancelled_task_ids: self.cancelled.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+/// Most block results one CompleteTask may carry.
+const MAX_RESULTS_PER_COMPLETION: usize = 100_000;
+
 impl Workers {
     /// Merges one streamed result; counts its fate.
     fn take(
@@ -240,13 +256,7 @@ impl WorkerService for Workers {
         while let Some(b) = stream.message().await? {
             self.take(worker, &mut parts, &mut tally, b)?;
         }
-        tally.rejected += parts.parts.values().map(|v| v.iter().flatten().count() as u64).sum::<u64>();
-        Ok(Response::new(pb::ReportAck {
-            accepted: tally.accepted,
-            duplicates: tally.duplicates,
-            rejected: tally.rejected,
-            cancelled_task_ids: tally.cancelled.iter().map(ToString::to_string).collect(),
-        }))
+        Ok(Response::new(tally.ack(parts)))
     }
 
     async fn heartbeat(
@@ -281,20 +291,30 @@ impl WorkerService for Workers {
         if r.tasks.is_empty() || r.tasks.len() > 10_000 {
             return Err(status::invalid("tasks", "1 to 10000 completions"));
         }
+        if r.results.len() > MAX_RESULTS_PER_COMPLETION {
+            return Err(status::invalid("results", format!("at most {MAX_RESULTS_PER_COMPLETION} block results")));
+        }
         let tasks: Vec<(TaskId, pb::TaskCompletion)> = r
             .tasks
             .into_iter()
             .enumerate()
             .map(|(i, c)| Ok((convert::parse_task_id(&format!("tasks[{i}].task_id"), &c.task_id)?, c)))
             .collect::<Result<_, Status>>()?;
+        // The tasks' last blocks first, as if streamed just before.
+        let mut parts = RiskParts::default();
+        let mut tally = Tally::default();
+        for b in r.results {
+            self.take(worker, &mut parts, &mut tally, b)?;
+        }
+        let results = tally.ack(parts);
         let mut ignored = Vec::new();
         {
             let mut g = self.grid.lock();
             for (task, c) in tasks {
-                let held = g.sched.worker_leases(worker).contains(&task);
+                let held = g.sched.holds(worker, task);
                 if c.succeeded {
-                    let ms = (c.compute_ms > 0).then_some(c.compute_ms);
-                    match g.sched.complete_task(worker, task, ms) {
+                    let us = (c.compute_us > 0).then_some(c.compute_us);
+                    match g.sched.complete_task(worker, task, us) {
                         Ok(TaskStatus::Done) => {}
                         Ok(_) | Err(Error::UnknownJob(_) | Error::UnknownTask(_)) => ignored.push(c.task_id),
                         Err(e) => return Err(err(&e)),
@@ -310,7 +330,7 @@ impl WorkerService for Workers {
         }
         self.grid.work_available();
         self.grid.changed();
-        Ok(Response::new(pb::CompleteTaskResponse { ignored_task_ids: ignored }))
+        Ok(Response::new(pb::CompleteTaskResponse { ignored_task_ids: ignored, results: Some(results) }))
     }
 
     async fn drain(&self, request: Request<pb::DrainRequest>) -> Result<Response<pb::DrainResponse>, Status> {
@@ -322,7 +342,7 @@ impl WorkerService for Workers {
             g.sched.drain_worker(worker).map_err(|e| err(&e))?;
             for (i, text) in r.return_task_ids.iter().enumerate() {
                 let task = convert::parse_task_id(&format!("return_task_ids[{i}]"), text)?;
-                if g.sched.worker_leases(worker).contains(&task) {
+                if g.sched.holds(worker, task) {
                     g.sched.return_task(worker, task).map_err(|e| err(&e))?;
                     returned.push(task);
                 }

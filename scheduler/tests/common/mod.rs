@@ -146,7 +146,7 @@ pub fn honest_round<C: Clock, S: JobStore>(
         for r in results(l) {
             s.report(w, l.task, r).unwrap();
         }
-        let status = s.complete_task(w, l.task, Some(10)).unwrap();
+        let status = s.complete_task(w, l.task, Some(10_000)).unwrap();
         // A task cut short because its job already finished (early stop in the
         // middle of the task) is skipped; every other task must be done.
         let finished = s.job(l.task.job).unwrap().state().is_terminal();
