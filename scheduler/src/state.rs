@@ -23,9 +23,9 @@ use std::sync::Arc;
 
 /// Estimated work per core a worker may take in one lease beyond its base
 /// allowance, when tasks are short (with the worker's own hysteresis, one
-/// lease per ~50 ms of work per core: negligible dispatch cost, and at most
-/// 0.1 s of work per core to rebalance at a job's end).
-const BATCH_SECONDS: f64 = 0.1;
+/// lease per ~25 ms of work per core: negligible dispatch cost, and at most
+/// 50 ms of work per core queued on one worker at a job's end).
+const BATCH_SECONDS: f64 = 0.05;
 /// Hard cap on tasks held per core.
 const MAX_TASKS_PER_CORE: usize = 128;
 

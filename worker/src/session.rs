@@ -107,8 +107,10 @@ impl Shared {
     }
 
     /// Tasks to hold (running + prefetched): at least two per thread, more
-    /// when tasks are short: ~100 ms of work per thread (see `BATCH_SECONDS`
-    /// in the scheduler); leasing when half is left, a lease RPC carries ~50 ms.
+    /// when tasks are short: ~50 ms of work per thread (see `BATCH_SECONDS`
+    /// in the scheduler); leasing when half is left, a lease RPC carries ~25 ms.
+    /// Deeper would save lease RPCs but leave more queued on one worker while
+    /// another idles at a job's end.
     /// Until a task has been timed, two per thread: a fresh worker must not
     /// take a pile of long tasks other workers could be running.
     fn tasks_to_hold(&self) -> usize {
@@ -116,7 +118,7 @@ impl Shared {
         if micros == 0 {
             return self.threads * 2;
         }
-        let per_thread = (100_000 / micros).clamp(2, 128) as usize;
+        let per_thread = (50_000 / micros).clamp(2, 128) as usize;
         self.threads * per_thread
     }
 
