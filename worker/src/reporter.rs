@@ -64,13 +64,16 @@ pub(crate) async fn run(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Ite
                 next = if full { None } else { rx.try_recv().ok() };
             }
             let full = blocks.len() >= MAX_BLOCKS || completions.len() >= MAX_COMPLETIONS;
-            if full || shared.computing() == 0 {
+            if full || shared.computing() == 0 || tokio::time::Instant::now() >= until {
                 break;
             }
-            match tokio::time::timeout_at(until, rx.recv()).await {
-                Ok(Some(item)) => next = Some(item),
-                _ => break,
+            // Busy: sleep out the linger (not woken by every result on the way),
+            // unless the worker runs out of work first; then take what came.
+            tokio::select! {
+                () = tokio::time::sleep_until(until) => {}
+                () = shared.idle.notified() => {}
             }
+            next = rx.try_recv().ok();
         }
         if completions.is_empty() {
             if !deliver(&shared, &blocks).await {

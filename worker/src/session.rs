@@ -77,6 +77,8 @@ pub(crate) struct Shared {
     /// while there are some, the reporter may hold results back briefly to
     /// batch them.
     computing: AtomicUsize,
+    /// Signalled when `computing` drops to 0 (the reporter stops lingering).
+    pub(crate) idle: Notify,
     serial: AtomicU64,
     task_done: Notify,
     /// Moving average of a task's compute time (µs), to size prefetch.
@@ -145,7 +147,10 @@ impl Shared {
 
     /// A task is computed, failed or dropped: it no longer counts as computing.
     pub(crate) fn computed(&self) {
-        self.computing.fetch_sub(1, Ordering::AcqRel);
+        if self.computing.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // A permit if the reporter is not waiting yet: at worst it sends a batch early.
+            self.idle.notify_one();
+        }
     }
 
     /// Hands a task's completion to the reporter; the task stays in flight until it is delivered.
@@ -265,6 +270,7 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
         compiled: Mutex::new(HashMap::new()),
         in_flight: Mutex::new(HashMap::new()),
         computing: AtomicUsize::new(0),
+        idle: Notify::new(),
         serial: AtomicU64::new(0),
         task_done: Notify::new(),
         task_micros: AtomicU64::new(0),
