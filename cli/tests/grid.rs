@@ -88,14 +88,22 @@ async fn bad_requests_name_the_field_and_create_nothing() {
             spec,
             ..Default::default()
         };
-        let status = client.submit_job(request).await.expect_err(what);
+        let status = client.submit_job(request.clone()).await.expect_err(what);
         assert_eq!(status.code(), tonic::Code::InvalidArgument, "{what}: {status:?}");
         assert!(
             status.message().starts_with(expected),
             "{what}: {:?} should start with {expected:?}",
             status.message()
         );
+        // SubmitAndWatch refuses it the same way, before any event.
+        let watch = pb::SubmitAndWatchRequest { submit: Some(request), min_progress_interval_ms: 0 };
+        let status = client.submit_and_watch(watch).await.expect_err(what);
+        assert_eq!(status.code(), tonic::Code::InvalidArgument, "SubmitAndWatch, {what}: {status:?}");
+        assert!(status.message().starts_with(expected), "SubmitAndWatch, {what}: {:?}", status.message());
     }
+    let empty = pb::SubmitAndWatchRequest { submit: None, min_progress_interval_ms: 0 };
+    let status = client.submit_and_watch(empty).await.expect_err("no submit");
+    assert!(status.message().starts_with("submit: required"), "{status:?}");
     let no_id = pb::SubmitJobRequest { spec: Some(yaml(&good)), ..Default::default() };
     let status = client.submit_job(no_id).await.expect_err("no request id");
     assert!(status.message().starts_with("client_request_id: "), "{status:?}");

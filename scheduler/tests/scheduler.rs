@@ -572,3 +572,19 @@ fn worker_messages_renew_leases_at_most_every_sixteenth_of_a_lease_and_heartbeat
     assert!(!expired.contains(&again), "renewed at +100 ms, so alive at +1050 ms: {expired:?}");
     assert!(expired.contains(&chatty_task), "the chatty worker fell silent after its heartbeat: {expired:?}");
 }
+
+#[test]
+fn asking_again_and_again_does_not_pile_long_tasks_on_one_worker() {
+    let (spec, _) = &*SMALL;
+    // Two-block tasks of ~0.5 s estimated each: far more than the batch allowance.
+    let mut s = Scheduler::new(config(TWO_BLOCKS), manual(), MemStore::new());
+    s.submit(&tenant(), SubmitRequest::new(spec.clone())).unwrap();
+    let greedy = worker(&mut s, 1);
+    for _ in 0..10 {
+        s.lease(greedy, 100).unwrap();
+    }
+    assert_eq!(s.worker_leases(greedy).len(), 2, "one task per core plus one prefetched, however often it asks");
+    // The rest is there for the next worker.
+    let other = worker(&mut s, 1);
+    assert_eq!(s.lease(other, 100).unwrap().len(), 2);
+}
