@@ -188,8 +188,9 @@ analysis: {{paths: {paths}, block_size: {block_size}}}
 
 static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// Submits `yaml` and follows the job (JobService.SubmitAndWatch: one call) until its final result arrives.
-async fn submit_and_wait(client: &mut JobServiceClient<Channel>, yaml: &str) -> Result<(), Failure> {
+/// Submits `yaml` and follows the job (JobService.SubmitAndWatch: one call) until its final
+/// result arrives; returns the job id.
+async fn submit_and_wait(client: &mut JobServiceClient<Channel>, yaml: &str) -> Result<String, Failure> {
     let serial = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let request = pb::SubmitJobRequest {
         client_request_id: format!("bench-{}-{serial}", std::process::id()),
@@ -205,7 +206,7 @@ async fn submit_and_wait(client: &mut JobServiceClient<Channel>, yaml: &str) -> 
     while let Some(event) = events.next().await {
         match event.map_err(crate::grid::status_failure)?.event {
             Some(pb::job_event::Event::Submitted(r)) => job_id = r.job_id,
-            Some(pb::job_event::Event::Result(_)) => return Ok(()),
+            Some(pb::job_event::Event::Result(_)) => return Ok(job_id),
             Some(pb::job_event::Event::StateChange(s))
                 if s.state == pb::JobState::Failed as i32 || s.state == pb::JobState::Cancelled as i32 =>
             {
@@ -337,13 +338,13 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
     // Cluster 1: (1) the tiny tasks, then (2) the round trips.
     let cluster = Cluster::start()?;
     let started = Instant::now();
-    let (tiny_seconds, mut rtts) = block_on(1, async {
+    let (tiny_seconds, mut rtts, mut unary) = block_on(1, async {
         let mut client = cluster.client().await?;
         // (1) N tiny tasks, one job, submit → final result. First, so that it is planned
         // before any completion calibrates the cost model (with `--initial-throughput 1`
         // every block is its own task; a calibrated model would pack many blocks per task).
         let t = Instant::now();
-        submit_and_wait(&mut client, &european(tiny_tasks * 64, 64)).await?;
+        let tiny_job = submit_and_wait(&mut client, &european(tiny_tasks * 64, 64)).await?;
         let tiny_seconds = t.elapsed().as_secs_f64();
 
         // (2) sequential single-block jobs, submit → final result.
@@ -353,7 +354,17 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
             submit_and_wait(&mut client, &european(64, 64)).await?;
             rtts.push(t.elapsed().as_secs_f64());
         }
-        Ok::<_, Failure>((tiny_seconds, rtts))
+        // The floor under (2): one unary call (GetJob) on the same connection.
+        let mut unary = Vec::with_capacity(round_trips);
+        for _ in 0..round_trips {
+            let t = Instant::now();
+            client
+                .get_job(pb::GetJobRequest { job_id: tiny_job.clone() })
+                .await
+                .map_err(crate::grid::status_failure)?;
+            unary.push(t.elapsed().as_secs_f64());
+        }
+        Ok::<_, Failure>((tiny_seconds, rtts, unary))
     })?;
     let mut clusters = vec![cluster.finish("tiny tasks, round trips", started)];
 
@@ -373,6 +384,8 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
     let single_task = (before + after) / 2.0;
     rtts.sort_by(f64::total_cmp);
     let (p50, p99) = (percentile(&rtts, 0.5) * 1e3, percentile(&rtts, 0.99) * 1e3);
+    unary.sort_by(f64::total_cmp);
+    let unary_p50 = percentile(&unary, 0.5) * 1e3;
     let tiny_rate = tiny_tasks as f64 / tiny_seconds;
     let ideal = cpu_tasks as f64 * single_task / WORKERS as f64;
     let efficiency = ideal / cpu_seconds;
@@ -404,6 +417,15 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
             meets_target: None,
             median_seconds: None,
             work: format!("{round_trips} sequential single-block jobs, submit → final result"),
+        },
+        Figure {
+            name: "unary_call_p50_ms",
+            value: unary_p50,
+            unit: "ms",
+            target: None,
+            meets_target: None,
+            median_seconds: None,
+            work: format!("{round_trips} sequential GetJob calls on the same connection (the floor of one call)"),
         },
         Figure {
             name: "efficiency_5ms_tasks",
