@@ -200,7 +200,7 @@ async fn watch(
 
 impl Jobs {
     /// Validates, admits, stores and queues a submission (SubmitJob and SubmitAndWatch).
-    fn submit(
+    async fn submit(
         &self,
         caller: Option<&riskgrid_security::Identity>,
         r: pb::SubmitJobRequest,
@@ -262,9 +262,13 @@ impl Jobs {
         };
         if created {
             self.grid.guard.opened(id);
-            tracing::info!(job = %id, tenant = %tenant, "job accepted");
             self.grid.work_available();
             self.grid.changed();
+            // A worker waiting for work was just woken: on a one-thread event loop,
+            // let it take the task before this call answers and logs (the submitter
+            // can wait a few µs; the task should not).
+            tokio::task::yield_now().await;
+            tracing::info!(job = %id, tenant = %tenant, "job accepted");
         }
         Ok(pb::SubmitJobResponse { job_id: id.to_string(), created, spec_sha256: sha, state: state as i32 })
     }
@@ -277,7 +281,7 @@ impl JobService for Jobs {
         request: Request<pb::SubmitJobRequest>,
     ) -> Result<Response<pb::SubmitJobResponse>, Status> {
         let caller = auth::caller(&request).cloned();
-        self.submit(caller.as_ref(), request.into_inner()).map(Response::new)
+        self.submit(caller.as_ref(), request.into_inner()).await.map(Response::new)
     }
 
     async fn submit_and_watch(
@@ -287,7 +291,7 @@ impl JobService for Jobs {
         let caller = auth::caller(&request).cloned();
         let r = request.into_inner();
         let submit = r.submit.ok_or_else(|| status::invalid("submit", "required"))?;
-        let submitted = self.submit(caller.as_ref(), submit)?;
+        let submitted = self.submit(caller.as_ref(), submit).await?;
         let id = convert::parse_job_id("job_id", &submitted.job_id)?;
         let (tx, rx) = mpsc::channel(16);
         let first = Some(pb::job_event::Event::Submitted(submitted));

@@ -306,7 +306,12 @@ impl WorkerService for Workers {
         for b in r.results {
             self.take(worker, &mut parts, &mut tally, b)?;
         }
+        let finished_jobs = !tally.cancelled.is_empty();
         let results = tally.ack(parts);
+        if finished_jobs {
+            // A job just ended: let its watchers send the result before the completions are booked.
+            tokio::task::yield_now().await;
+        }
         let mut ignored = Vec::new();
         {
             let mut g = self.grid.lock();
