@@ -191,10 +191,18 @@ static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(
 /// Submits `yaml` and follows the job (JobService.SubmitAndWatch: one call) until its final
 /// result arrives; returns the job id.
 async fn submit_and_wait(client: &mut JobServiceClient<Channel>, yaml: &str) -> Result<String, Failure> {
+    submit_spec_and_wait(client, pb::submit_job_request::Spec::JobYaml(yaml.as_bytes().to_vec())).await
+}
+
+/// [`submit_and_wait`] for a job file in either format.
+async fn submit_spec_and_wait(
+    client: &mut JobServiceClient<Channel>,
+    spec: pb::submit_job_request::Spec,
+) -> Result<String, Failure> {
     let serial = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let request = pb::SubmitJobRequest {
         client_request_id: format!("bench-{}-{serial}", std::process::id()),
-        spec: Some(pb::submit_job_request::Spec::JobYaml(yaml.as_bytes().to_vec())),
+        spec: Some(spec),
         historical_csv: Vec::new(),
         priority: 0,
         tenant: String::new(),
@@ -338,7 +346,7 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
     // Cluster 1: (1) the tiny tasks, then (2) the round trips.
     let cluster = Cluster::start()?;
     let started = Instant::now();
-    let (tiny_seconds, mut rtts, mut unary) = block_on(1, async {
+    let (tiny_seconds, mut rtts, mut json_rtts, mut unary) = block_on(1, async {
         let mut client = cluster.client().await?;
         // (1) N tiny tasks, one job, submit → final result. First, so that it is planned
         // before any completion calibrates the cost model (with `--initial-throughput 1`
@@ -354,6 +362,17 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
             submit_and_wait(&mut client, &european(64, 64)).await?;
             rtts.push(t.elapsed().as_secs_f64());
         }
+        // (2b) the same jobs as JSON, what a program (the Python client) sends: the
+        // scheduler parses JSON several times faster than YAML.
+        let spec = riskcalc::spec::parse_yaml(&european(64, 64))
+            .map_err(|e| Failure::Other(anyhow::anyhow!("bench job: {e}")))?;
+        let json = serde_json::to_vec(&spec).context("serialising the bench job")?;
+        let mut json_rtts = Vec::with_capacity(round_trips);
+        for _ in 0..round_trips {
+            let t = Instant::now();
+            submit_spec_and_wait(&mut client, pb::submit_job_request::Spec::JobJson(json.clone())).await?;
+            json_rtts.push(t.elapsed().as_secs_f64());
+        }
         // The floor under (2): one unary call (GetJob) on the same connection.
         let mut unary = Vec::with_capacity(round_trips);
         for _ in 0..round_trips {
@@ -364,7 +383,7 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
                 .map_err(crate::grid::status_failure)?;
             unary.push(t.elapsed().as_secs_f64());
         }
-        Ok::<_, Failure>((tiny_seconds, rtts, unary))
+        Ok::<_, Failure>((tiny_seconds, rtts, json_rtts, unary))
     })?;
     let mut clusters = vec![cluster.finish("tiny tasks, round trips", started)];
 
@@ -385,6 +404,8 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
     rtts.sort_by(f64::total_cmp);
     let (p50, p99) = (percentile(&rtts, 0.5) * 1e3, percentile(&rtts, 0.99) * 1e3);
     unary.sort_by(f64::total_cmp);
+    json_rtts.sort_by(f64::total_cmp);
+    let json_p50 = percentile(&json_rtts, 0.5) * 1e3;
     let unary_p50 = percentile(&unary, 0.5) * 1e3;
     let tiny_rate = tiny_tasks as f64 / tiny_seconds;
     let ideal = cpu_tasks as f64 * single_task / WORKERS as f64;
@@ -417,6 +438,15 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
             meets_target: None,
             median_seconds: None,
             work: format!("{round_trips} sequential single-block jobs, submit → final result"),
+        },
+        Figure {
+            name: "round_trip_json_p50_ms",
+            value: json_p50,
+            unit: "ms",
+            target: None,
+            meets_target: None,
+            median_seconds: None,
+            work: format!("{round_trips} sequential single-block jobs sent as JSON (the figure above sends YAML)"),
         },
         Figure {
             name: "unary_call_p50_ms",

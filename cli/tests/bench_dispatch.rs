@@ -34,6 +34,7 @@ fn bench_dispatch_quick_prints_every_figure() {
         "round_trip_p50_ms",
         "round_trip_p99_ms",
         "unary_call_p50_ms",
+        "round_trip_json_p50_ms",
         "efficiency_5ms_tasks",
         "scheduler_mib_per_1m_queued_tasks",
     ] {
