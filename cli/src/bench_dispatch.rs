@@ -186,6 +186,12 @@ analysis: {{paths: {paths}, block_size: {block_size}}}
     )
 }
 
+/// [`european`], parsed.
+fn european_spec(paths: u64, block_size: u64) -> Result<riskcalc::spec::JobSpec, Failure> {
+    riskcalc::spec::parse_yaml(&european(paths, block_size))
+        .map_err(|e| Failure::Other(anyhow::anyhow!("bench job: {e}")))
+}
+
 static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Submits `yaml` and follows the job (JobService.SubmitAndWatch: one call) until its final
@@ -248,8 +254,7 @@ fn process_cpu_seconds(pid: u32) -> Option<f64> {
 fn one_block_seconds(block_size: u64, isa: Isa, repeat: usize) -> Result<f64, Failure> {
     // Distinct blocks, as the grid computes them (not one block over and over).
     let blocks = (repeat as u64 + 1) * WORKERS as u64;
-    let spec = riskcalc::spec::parse_yaml(&european(block_size * blocks, block_size))
-        .map_err(|e| Failure::Other(anyhow::anyhow!("bench job: {e}")))?;
+    let spec = european_spec(block_size * blocks, block_size)?;
     let job = CompiledJob::compile(&spec, isa);
     // One block per core on all `WORKERS` cores at once, as the grid runs them.
     let per_thread: Vec<Result<Vec<f64>, Failure>> = std::thread::scope(|scope| {
@@ -301,8 +306,7 @@ fn block_size_for(seconds: f64, isa: Isa) -> Result<u64, Failure> {
 /// RSS growth of an in-process scheduler (memory store) holding one queued job of `tasks` tasks.
 fn queued_memory_mib(tasks: u64) -> Result<(f64, f64), Failure> {
     use riskgrid_scheduler::{MemStore, MonotonicClock, Scheduler, SchedulerConfig, SubmitRequest, TenantId};
-    let spec = riskcalc::spec::parse_yaml(&european(tasks * 64, 64))
-        .map_err(|e| Failure::Other(anyhow::anyhow!("bench job: {e}")))?;
+    let spec = european_spec(tasks * 64, 64)?;
     let config = SchedulerConfig { initial_throughput: 1.0, ..SchedulerConfig::default() };
     let rss = || status_kib("/proc/self/status", "VmRSS:").unwrap_or(0.0) / 1024.0;
     let before = rss();
@@ -364,8 +368,7 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
         }
         // (2b) the same jobs as JSON, what a program (the Python client) sends: the
         // scheduler parses JSON several times faster than YAML.
-        let spec = riskcalc::spec::parse_yaml(&european(64, 64))
-            .map_err(|e| Failure::Other(anyhow::anyhow!("bench job: {e}")))?;
+        let spec = european_spec(64, 64)?;
         let json = serde_json::to_vec(&spec).context("serialising the bench job")?;
         let mut json_rtts = Vec::with_capacity(round_trips);
         for _ in 0..round_trips {

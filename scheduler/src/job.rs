@@ -497,7 +497,6 @@ impl Job {
         self.state = JobState::Succeeded { result: Box::new(result), finished_at: now };
     }
 
-    /// Percent done, the running estimate, and the intervals.
     /// Result blocks merged so far that count towards progress (trade
     /// blocks up to the target, scenario blocks): cheap, unlike [`Job::progress`].
     pub fn blocks_done(&self) -> u64 {
@@ -506,6 +505,7 @@ impl Job {
         pricing + self.scenarios.as_ref().map_or(0, |c| c.merged_blocks())
     }
 
+    /// Percent done, the running estimate, and the intervals.
     pub fn progress(&self) -> Progress {
         let target = self.pricing_target();
         let n_trades = self.acc.n_trades() as u64;

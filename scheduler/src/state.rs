@@ -226,10 +226,16 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
     /// every 1/16 of a lease (a lease then runs at least 15/16 of its length
     /// past the last message).
     fn touch(&mut self, worker: WorkerId) -> Result<Millis> {
+        self.sign_of_life(worker, self.config.lease_ms / 16)
+    }
+
+    /// Marks the worker seen now and renews its leases unless that was done
+    /// less than `min_gap` ago.
+    fn sign_of_life(&mut self, worker: WorkerId, min_gap: Millis) -> Result<Millis> {
         let now = self.clock.now();
         let w = self.workers.get_mut(&worker).ok_or(Error::UnknownWorker(worker))?;
         w.last_seen = now;
-        if now >= w.renewed_at.saturating_add(self.config.lease_ms / 16) {
+        if now >= w.renewed_at.saturating_add(min_gap) {
             w.renewed_at = now;
             self.leases.renew(worker, now + self.config.lease_ms);
         }
@@ -238,13 +244,7 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
 
     /// Renews every lease of the worker and tells it which tasks to drop.
     pub fn heartbeat(&mut self, worker: WorkerId) -> Result<HeartbeatReply> {
-        let now = self.touch(worker)?;
-        if let Some(w) = self.workers.get_mut(&worker)
-            && w.renewed_at != now
-        {
-            w.renewed_at = now;
-            self.leases.renew(worker, now + self.config.lease_ms);
-        }
+        self.sign_of_life(worker, 0)?;
         let renewed = self.leases.held_by(worker);
         let revoked = self.workers.get_mut(&worker).map(|w| std::mem::take(&mut w.revoked)).unwrap_or_default();
         Ok(HeartbeatReply { renewed, revoked })
@@ -278,17 +278,13 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
         // Beyond its base allowance a worker may hold up to `batch_target` of
         // estimated work, counting what it holds already (so repeated calls do
         // not pile up long tasks on one worker).
-        let mut batch_seconds: f64 = if held > 0 {
-            let jobs = &self.jobs;
-            self.leases
-                .tasks_of(worker)
-                .iter()
-                .filter_map(|t| jobs.get(&t.job)?.task(t.index))
-                .map(|spec| self.cost.seconds(spec.cost))
-                .sum()
-        } else {
-            0.0
-        };
+        let mut batch_seconds: f64 = self
+            .leases
+            .tasks_of(worker)
+            .iter()
+            .filter_map(|t| self.jobs.get(&t.job)?.task(t.index))
+            .map(|spec| self.cost.seconds(spec.cost))
+            .sum();
         let mut out = Vec::with_capacity(n.min(base.max(1) * 4));
         while out.len() < n && (out.len() < base || batch_seconds < batch_target) {
             let jobs = &self.jobs;
@@ -390,7 +386,7 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
         {
             self.cost.observe(spec.cost, us as f64 / 1e6);
         }
-        if status == TaskStatus::Leased && self.leases.holder(task).is_some_and(|h| h.worker == worker) {
+        if status == TaskStatus::Leased && self.holds(worker, task) {
             self.fail_task(worker, task, "completed without reporting every block")?;
         }
         Ok(self.jobs.get(&task.job).and_then(|j| j.task_status(task.index)).unwrap_or(status))

@@ -55,15 +55,15 @@ pub(crate) async fn run(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Ite
         let mut completions = Vec::new();
         let mut next = Some(first);
         loop {
+            let mut full = false;
             while let Some(item) = next {
                 match item {
                     Item::Blocks(b) => blocks.extend(b),
                     Item::Complete(c, serial) => completions.push((c, serial)),
                 }
-                let full = blocks.len() >= MAX_BLOCKS || completions.len() >= MAX_COMPLETIONS;
+                full = blocks.len() >= MAX_BLOCKS || completions.len() >= MAX_COMPLETIONS;
                 next = if full { None } else { rx.try_recv().ok() };
             }
-            let full = blocks.len() >= MAX_BLOCKS || completions.len() >= MAX_COMPLETIONS;
             if full || shared.computing() == 0 || tokio::time::Instant::now() >= until {
                 break;
             }

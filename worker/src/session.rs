@@ -108,13 +108,12 @@ impl Shared {
         }
     }
 
-    /// Tasks to hold (running + prefetched): at least two per thread, more
-    /// when tasks are short: ~50 ms of work per thread (see `BATCH_SECONDS`
-    /// in the scheduler); leasing when half is left, a lease RPC carries ~25 ms.
-    /// Deeper would save lease RPCs but leave more queued on one worker while
-    /// another idles at a job's end.
-    /// Until a task has been timed, two per thread: a fresh worker must not
-    /// take a pile of long tasks other workers could be running.
+    /// Tasks to hold (running + prefetched): two per thread until a task has
+    /// been timed (a fresh worker must not take a pile of long tasks other
+    /// workers could be running), then ~50 ms of work per thread, at least two
+    /// (see `BATCH_SECONDS` in the scheduler). Leasing when half is left, a
+    /// lease RPC carries ~25 ms; deeper would save lease RPCs but leave more
+    /// queued on one worker while another idles at a job's end.
     fn tasks_to_hold(&self) -> usize {
         let micros = self.task_micros.load(Ordering::Relaxed);
         if micros == 0 {
@@ -211,25 +210,24 @@ impl Shared {
                         spec.into_inner().spec.map(|s| (s.spec_json, s.historical_csv)).unwrap_or_default()
                     }
                 };
-                let sha = match &task.spec_source {
-                    Some(pb::task::SpecSource::Spec(s)) if !s.spec_sha256.is_empty() => Some(s.spec_sha256.clone()),
+                // An inline spec is remembered by content (`cached` looks there first).
+                let content = match &task.spec_source {
+                    Some(pb::task::SpecSource::Spec(s)) if !s.spec_sha256.is_empty() => {
+                        Some((s.spec_sha256.clone(), csv.clone()))
+                    }
                     _ => None,
                 };
-                if let Some(job) = sha.as_ref().and_then(|sha| self.by_content(sha, &csv)) {
-                    return Ok(job);
-                }
                 let isa = self.isa;
-                let csv_key = if sha.is_some() { csv.clone() } else { Vec::new() };
                 let job = on_pool(&self.pool, move || Prepared::new(&json, &csv, isa))
                     .await
                     .unwrap_or_else(|_| Err("compute pool gone".into()))
                     .map(Arc::new)?;
-                if let Some(sha) = sha {
+                if let Some((sha, csv)) = content {
                     let mut compiled = lock(&self.compiled);
                     if compiled.len() >= MAX_CACHED_JOBS {
                         compiled.clear();
                     }
-                    compiled.entry(sha).or_default().push((csv_key, Arc::clone(&job)));
+                    compiled.entry(sha).or_default().push((csv, Arc::clone(&job)));
                 }
                 Ok::<_, String>(job)
             })
