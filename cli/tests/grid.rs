@@ -292,3 +292,79 @@ fn early_stop_ends_at_the_target_with_the_bits_of_run() {
     }
     assert_same_bits(&grid, &local(&file));
 }
+
+/// WorkerService.Work at the protocol level: the scheduler keeps a worker
+/// topped up to the hold it asked for (and no further), acknowledges a
+/// completion by its seq, and refuses a bad first message naming the field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_work_stream_tops_a_worker_up_to_its_hold_and_acks_completions() {
+    use riskgrid_proto::v1::worker_service_client::WorkerServiceClient;
+    use tokio_stream::wrappers::UnboundedReceiverStream;
+
+    // One block per task (an uncalibrated cost model at 1 path/s).
+    let (_s, url) = scheduler(&["--initial-throughput", "1"]);
+    let mut workers = WorkerServiceClient::connect(url.clone()).await.unwrap();
+    let register = pb::RegisterRequest {
+        worker_name: "probe".into(),
+        cores: 1,
+        version: env!("CARGO_PKG_VERSION").into(),
+        ..Default::default()
+    };
+    let worker_id = workers.register(register).await.unwrap().into_inner().worker_id;
+
+    // Bad first messages: nothing is served.
+    for (first, code, field) in [
+        (pb::WorkUp::default(), tonic::Code::InvalidArgument, "worker_id"),
+        (pb::WorkUp { worker_id: "w1-1".into(), ..Default::default() }, tonic::Code::NotFound, "unknown worker"),
+        (
+            pb::WorkUp { worker_id: worker_id.clone(), hold: Some(20_000), ..Default::default() },
+            tonic::Code::InvalidArgument,
+            "hold",
+        ),
+    ] {
+        let e = workers.work(tokio_stream::iter(vec![first])).await.unwrap_err();
+        assert_eq!(e.code(), code, "{e:?}");
+        assert!(e.message().contains(field), "{e:?}");
+    }
+
+    let (up, rx) = tokio::sync::mpsc::unbounded_channel();
+    up.send(pb::WorkUp { worker_id: worker_id.clone(), hold: Some(2), ..Default::default() }).unwrap();
+    let mut down = workers.work(UnboundedReceiverStream::new(rx)).await.unwrap().into_inner();
+    let job = "seed: 1
+market: {rate: 0.03, underlyings: [{id: A, spot: 100, dividend_yield: 0.01, vol: 0.2}]}
+portfolio: [{id: call, instrument: {type: european, underlying: A, option: call, strike: 100, maturity: 1}}]
+analysis: {paths: 512, block_size: 64}
+";
+    let mut jobs = JobServiceClient::connect(url.clone()).await.unwrap();
+    let submit =
+        pb::SubmitJobRequest { spec: Some(yaml(job)), client_request_id: "probe-1".into(), ..Default::default() };
+    jobs.submit_job(submit).await.unwrap();
+
+    // Topped up to the hold of 2, and not beyond, though 8 tasks are queued.
+    let mut held = Vec::new();
+    while held.len() < 2 {
+        held.extend(next_down(&mut down, 5_000).await.expect("tasks").tasks);
+    }
+    assert_eq!(held.len(), 2);
+    assert!(next_down(&mut down, 500).await.is_none(), "more than the hold was sent");
+
+    // One ends (failed, so it is retried): 1 held ≤ half the hold, so one more comes, with the ack.
+    let failed = pb::TaskCompletion { task_id: held[0].task_id.clone(), error: "probe".into(), ..Default::default() };
+    let complete = pb::CompleteTaskRequest { tasks: vec![failed], ..Default::default() };
+    up.send(pb::WorkUp { complete: Some(complete), seq: 7, ..Default::default() }).unwrap();
+    let (mut acks, mut tasks) = (Vec::new(), Vec::new());
+    while acks.is_empty() || tasks.is_empty() {
+        let m = next_down(&mut down, 5_000).await.expect("an ack and a task");
+        acks.extend(m.acks);
+        tasks.extend(m.tasks);
+    }
+    assert_eq!(acks.iter().map(|a| a.seq).collect::<Vec<_>>(), vec![7]);
+    assert!(acks[0].response.as_ref().unwrap().ignored_task_ids.is_empty(), "{acks:?}");
+    assert_eq!(tasks.len(), 1);
+}
+
+/// The next message of a Work stream within `within_ms`, or `None`.
+async fn next_down(down: &mut tonic::Streaming<pb::WorkDown>, within_ms: u64) -> Option<pb::WorkDown> {
+    let message = tokio::time::timeout(Duration::from_millis(within_ms), down.message()).await.ok()?;
+    Some(message.unwrap().expect("the stream stays open"))
+}

@@ -94,6 +94,7 @@ fn worker_service_methods() {
             ("Heartbeat", ".riskgrid.v1.HeartbeatRequest", ".riskgrid.v1.HeartbeatResponse", false, false),
             ("CompleteTask", ".riskgrid.v1.CompleteTaskRequest", ".riskgrid.v1.CompleteTaskResponse", false, false),
             ("Drain", ".riskgrid.v1.DrainRequest", ".riskgrid.v1.DrainResponse", false, false),
+            ("Work", ".riskgrid.v1.WorkUp", ".riskgrid.v1.WorkDown", true, true),
         ],
     );
 }

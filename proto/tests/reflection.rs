@@ -82,6 +82,13 @@ impl WorkerService for Stub {
     async fn drain(&self, _: Request<DrainRequest>) -> Result<Response<DrainResponse>, Status> {
         Err(Status::unimplemented("stub"))
     }
+    type WorkStream = tokio_stream::Empty<Result<riskgrid_proto::v1::WorkDown, Status>>;
+    async fn work(
+        &self,
+        _: Request<Streaming<riskgrid_proto::v1::WorkUp>>,
+    ) -> Result<Response<Self::WorkStream>, Status> {
+        Err(Status::unimplemented("stub"))
+    }
 }
 
 async fn serve() -> SocketAddr {

@@ -563,6 +563,11 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
         self.leases.tasks_of(worker)
     }
 
+    /// How many leases `worker` holds now.
+    pub fn held_by(&self, worker: WorkerId) -> usize {
+        self.leases.held_by(worker)
+    }
+
     /// Whether `worker` holds the lease of `task` now.
     pub fn holds(&self, worker: WorkerId, task: TaskId) -> bool {
         self.leases.holder(task).is_some_and(|h| h.worker == worker)

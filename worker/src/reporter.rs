@@ -3,9 +3,12 @@
 //! while the worker still has tasks to compute, whatever comes within
 //! `LINGER` (an idle worker sends at once, so a lone task is not delayed). Blocks
 //! alone go as one `ReportResults` stream; blocks followed by completions go
-//! in one `CompleteTask` that carries both (the blocks are merged first). A
-//! lone one-block task thus costs one call, and busy with tiny tasks,
-//! hundreds of tasks share one.
+//! in one completion that carries both (the blocks are merged first), up the
+//! Work stream when it is open and as a `CompleteTask` call when it is not. A
+//! lone one-block task thus costs one message, and busy with tiny tasks,
+//! hundreds of tasks share one. Completions on the stream are not waited
+//! for: the next batch goes at once, and each batch's tasks end when its ack
+//! comes (or, if the stream ends first, after CompleteTask sends it again).
 //!
 //! Ordering is what makes this safe: a task queues its blocks before its
 //! completion, so a completion is sent with or after every block of its task
@@ -30,6 +33,9 @@ const MAX_COMPLETIONS: usize = 10_000;
 /// alone) or left to their lease expiry (blocks with completions).
 const TRIES: usize = 8;
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How long a completion sent up the Work stream waits for its ack before it
+/// is sent again with CompleteTask.
+const ACK_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug)]
 pub(crate) enum Item {
@@ -95,10 +101,31 @@ pub(crate) async fn run(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Ite
             ended.push((c.task_id.clone(), serial));
             batch.push(c);
         }
-        complete(&shared, blocks, batch).await;
-        for (task_id, serial) in ended {
-            shared.finished(&task_id, serial);
-        }
+        let request = pb::CompleteTaskRequest { worker_id: shared.worker_id(), tasks: batch, results: blocks };
+        let sent = shared.link().and_then(|link| link.complete(request.clone()));
+        let shared = Arc::clone(&shared);
+        let end = async move {
+            // Up the Work stream when it is open; CompleteTask when it is not, or when
+            // the stream ended before the ack (a repeated completion is ignored).
+            match sent {
+                Some(ack) => match tokio::time::timeout(ACK_TIMEOUT, ack).await {
+                    Ok(Ok(response)) => acknowledged(&shared, &response),
+                    _ => complete(&shared, request).await,
+                },
+                None => complete(&shared, request).await,
+            }
+            for (task_id, serial) in ended {
+                shared.finished(&task_id, serial);
+            }
+        };
+        // The next batch need not wait for this one's ack.
+        tokio::spawn(end);
+    }
+}
+
+fn acknowledged(shared: &Shared, response: &pb::CompleteTaskResponse) {
+    for id in response.results.iter().flat_map(|ack| &ack.cancelled_task_ids) {
+        shared.cancel(id);
     }
 }
 
@@ -142,17 +169,11 @@ async fn report(shared: &Shared, blocks: Vec<pb::BlockResult>) -> Result<pb::Rep
 
 /// Sends completions with the blocks queued before them, resending on failure.
 /// Given up, the tasks' leases expire and the scheduler re-leases them.
-async fn complete(shared: &Shared, results: Vec<pb::BlockResult>, tasks: Vec<pb::TaskCompletion>) {
+async fn complete(shared: &Shared, request: pb::CompleteTaskRequest) {
     let mut backoff = Duration::from_millis(100);
-    let request = pb::CompleteTaskRequest { worker_id: shared.worker_id(), tasks, results };
     for attempt in 0..TRIES {
         match shared.client.clone().complete_task(request.clone()).await {
-            Ok(response) => {
-                for id in response.get_ref().results.iter().flat_map(|ack| &ack.cancelled_task_ids) {
-                    shared.cancel(id);
-                }
-                return;
-            }
+            Ok(response) => return acknowledged(shared, response.get_ref()),
             Err(status) if status.code() == Code::NotFound => {
                 // Registered again: the leases are gone; the scheduler re-leases the tasks.
                 shared.lost_worker(&status);

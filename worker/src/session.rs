@@ -2,6 +2,7 @@
 //! report, complete, heartbeat, drain.
 
 use crate::compute::{Prepared, on_pool};
+use crate::link::Link;
 use crate::reporter;
 use crate::runner::{Queue, Ready};
 use riskcalc::kernel::Isa;
@@ -36,8 +37,6 @@ pub struct WorkerConfig {
 
 /// Longest wait between two reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// Long poll of LeaseTasks.
-const LEASE_WAIT_MS: u32 = 2_000;
 /// Compiled jobs kept in the cache.
 const MAX_CACHED_JOBS: usize = 32;
 
@@ -62,6 +61,8 @@ pub(crate) struct Shared {
     pub(crate) client: Client,
     /// Block results and completions go through the reporter (see [`crate::reporter`]).
     pub(crate) reports: reporter::Sender,
+    /// The Work stream while it is open (completions go up it).
+    pub(crate) link: Mutex<Option<Arc<Link>>>,
     pub(crate) pool: Arc<rayon::ThreadPool>,
     /// Tasks ready to compute (see [`crate::runner`]).
     pub(crate) queue: Queue,
@@ -162,6 +163,11 @@ impl Shared {
         }
     }
 
+    /// The Work stream, if open.
+    pub(crate) fn link(&self) -> Option<Arc<Link>> {
+        lock(&self.link).clone()
+    }
+
     pub(crate) fn lost_worker(&self, status: &Status) {
         if status.code() == Code::NotFound {
             self.need_register.store(true, Ordering::Relaxed);
@@ -257,6 +263,7 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
     let shared = Arc::new(Shared {
         client: WorkerServiceClient::new(channel),
         reports,
+        link: Mutex::new(None),
         pool: Arc::new(pool),
         isa: config.isa,
         threads,
@@ -295,55 +302,75 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
                 () = &mut shutdown => break,
             }
         }
-        // Lease when at most half the tasks to hold are left (a lease RPC then
-        // carries many tasks when they are short), and at once when idle.
-        let held = lock(&shared.in_flight).len();
-        let hold = shared.tasks_to_hold();
-        let want = if held <= hold / 2 { hold - held } else { 0 };
-        if want == 0 {
+        // The Work stream: tasks come down as the scheduler has them and this
+        // worker has room (it tops the worker up to `hold` when half is left).
+        let (up, up_rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut hold = shared.tasks_to_hold();
+        let _ = up.send(pb::WorkUp { worker_id: shared.worker_id(), hold: Some(hold as u32), complete: None, seq: 0 });
+        let mut client = shared.client.clone();
+        let opened = tokio::select! {
+            r = client.work(tokio_stream::wrappers::UnboundedReceiverStream::new(up_rx)) => r,
+            () = &mut shutdown => break,
+        };
+        let mut down = match opened {
+            Ok(response) => response.into_inner(),
+            Err(status) => {
+                shared.lost_worker(&status);
+                tracing::warn!("cannot take work: {}; retrying in {backoff:?}", status.message());
+                tokio::select! {
+                    () = tokio::time::sleep(backoff) => {}
+                    () = &mut shutdown => break,
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                continue;
+            }
+        };
+        backoff = Duration::from_millis(100);
+        let link = Arc::new(Link::new(up));
+        *lock(&shared.link) = Some(Arc::clone(&link));
+        let mut stop = false;
+        let ended = loop {
             let done = shared.task_done.notified();
             tokio::select! {
-                () = done => {}
-                () = tokio::time::sleep(Duration::from_millis(500)) => {}
-                () = &mut shutdown => break,
+                message = down.message() => match message {
+                    Ok(Some(m)) => take(&shared, &link, m),
+                    Ok(None) => break None,
+                    Err(status) => break Some(status),
+                },
+                () = done => {
+                    // Ask for another hold when the estimate moved by more than a quarter.
+                    let want = shared.tasks_to_hold();
+                    if want * 4 > hold * 5 || want * 4 < hold * 3 {
+                        hold = want;
+                        link.hold(hold);
+                    }
+                }
+                () = &mut shutdown => {
+                    stop = true;
+                    break None;
+                }
             }
-            continue;
-        }
-        let max_tasks = want.min(threads) as u32;
-        let request = pb::LeaseRequest {
-            worker_id: shared.worker_id(),
-            max_tasks,
-            prefetch: want as u32 - max_tasks,
-            wait_ms: LEASE_WAIT_MS,
         };
-        let mut client = shared.client.clone();
+        if stop {
+            // Tasks already received are taken, so that draining gives them back at once.
+            while let Ok(Ok(Some(m))) = tokio::time::timeout(Duration::ZERO, down.message()).await {
+                take(&shared, &link, m);
+            }
+        }
+        *lock(&shared.link) = None;
+        link.close();
+        if stop {
+            break;
+        }
+        if let Some(status) = ended {
+            shared.lost_worker(&status);
+            tracing::warn!("work stream ended: {}; reconnecting in {backoff:?}", status.message());
+        }
         tokio::select! {
-            r = client.lease_tasks(request) => match r {
-                Ok(response) => {
-                    backoff = Duration::from_millis(100);
-                    let response = response.into_inner();
-                    if response.tasks.is_empty() {
-                        tokio::select! {
-                            () = tokio::time::sleep(Duration::from_millis(response.retry_after_ms.min(1_000))) => {}
-                            () = &mut shutdown => break,
-                        }
-                    }
-                    for task in response.tasks {
-                        start_task(&shared, task);
-                    }
-                }
-                Err(status) => {
-                    shared.lost_worker(&status);
-                    tracing::warn!("lease failed: {}; retrying in {backoff:?}", status.message());
-                    tokio::select! {
-                        () = tokio::time::sleep(backoff) => {}
-                        () = &mut shutdown => break,
-                    }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                }
-            },
+            () = tokio::time::sleep(backoff) => {}
             () = &mut shutdown => break,
         }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
     }
     drain(&shared, config.grace).await;
     heartbeats.abort();
@@ -371,6 +398,16 @@ async fn register(shared: &Shared, config: &WorkerConfig) -> Result<(), String> 
     shared.need_register.store(false, Ordering::Relaxed);
     tracing::info!(worker = %r.worker_id, threads = shared.threads, "registered with scheduler {}", r.scheduler_version);
     Ok(())
+}
+
+/// One message down the Work stream: tasks to start, completions acknowledged.
+fn take(shared: &Arc<Shared>, link: &Link, m: pb::WorkDown) {
+    for task in m.tasks {
+        start_task(shared, task);
+    }
+    for ack in m.acks {
+        link.acked(ack);
+    }
 }
 
 fn start_task(shared: &Arc<Shared>, task: pb::Task) {

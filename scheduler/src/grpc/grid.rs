@@ -133,6 +133,8 @@ pub struct Grid {
     inner: Mutex<Inner>,
     clock: WallClock,
     changes: watch::Sender<u64>,
+    /// Set when the server shuts down: long-lived streams end.
+    closing: watch::Sender<bool>,
     work: Notify,
     epoch: Millis,
     /// Lease length and heartbeat interval told to workers, in ms.
@@ -161,6 +163,7 @@ impl Grid {
             }),
             clock,
             changes,
+            closing: watch::Sender::new(false),
             work: Notify::new(),
             epoch,
             lease_ms,
@@ -185,6 +188,18 @@ impl Grid {
 
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.changes.subscribe()
+    }
+
+    /// The server is shutting down: long-lived streams (Work) end now, so
+    /// that graceful shutdown does not wait on them.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Resolves once [`Grid::close`] was called.
+    pub async fn closed(&self) {
+        let mut closing = self.closing.subscribe();
+        let _ = closing.wait_for(|c| *c).await;
     }
 
     /// Wakes long-polling workers: tasks may be waiting.

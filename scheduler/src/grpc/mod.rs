@@ -28,6 +28,7 @@ pub mod metrics;
 pub mod server;
 pub mod status;
 pub mod tls;
+pub mod work_stream;
 pub mod workers;
 
 pub use grid::{BoxStore, Grid, GridScheduler, WallClock};

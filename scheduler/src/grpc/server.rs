@@ -134,6 +134,7 @@ pub async fn serve_with_metrics(
     let capacity = options.capacity.clone().unwrap_or_else(|| Capacity::without_backend(None));
     let controller = capacity.start(Arc::clone(&grid));
     health.set_serving::<CapacityServiceServer<Admin>>().await;
+    let closing = Arc::clone(&grid);
     let mut builder = tonic::transport::Server::builder();
     if let Some(tls) = &options.tls {
         builder = builder.tls_config(tls.config())?;
@@ -157,6 +158,7 @@ pub async fn serve_with_metrics(
         .serve_with_incoming_shutdown(incoming, async {
             shutdown.await;
             tracing::info!("shutting down");
+            closing.close();
             health.set_not_serving::<JobServiceServer<Jobs>>().await;
         })
         .await;

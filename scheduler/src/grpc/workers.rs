@@ -25,7 +25,7 @@ const RETRY_AFTER_MS: u64 = 200;
 /// The worker-facing service.
 #[derive(Debug, Clone)]
 pub struct Workers {
-    grid: Arc<Grid>,
+    pub(super) grid: Arc<Grid>,
 }
 
 impl Workers {
@@ -288,6 +288,48 @@ impl WorkerService for Workers {
     ) -> Result<Response<pb::CompleteTaskResponse>, Status> {
         let r = request.into_inner();
         let worker = self.grid.parse_worker(&r.worker_id)?;
+        self.complete(worker, r).await.map(Response::new)
+    }
+
+    type WorkStream = super::work_stream::Down;
+
+    async fn work(&self, request: Request<Streaming<pb::WorkUp>>) -> Result<Response<Self::WorkStream>, Status> {
+        super::work_stream::open(self.clone(), request.into_inner()).await.map(Response::new)
+    }
+
+    async fn drain(&self, request: Request<pb::DrainRequest>) -> Result<Response<pb::DrainResponse>, Status> {
+        let r = request.into_inner();
+        let worker = self.grid.parse_worker(&r.worker_id)?;
+        let mut returned = Vec::new();
+        {
+            let mut g = self.grid.lock();
+            g.sched.drain_worker(worker).map_err(|e| err(&e))?;
+            for (i, text) in r.return_task_ids.iter().enumerate() {
+                let task = convert::parse_task_id(&format!("return_task_ids[{i}]"), text)?;
+                if g.sched.holds(worker, task) {
+                    g.sched.return_task(worker, task).map_err(|e| err(&e))?;
+                    returned.push(task);
+                }
+            }
+            if r.deregister {
+                returned.extend(g.sched.worker_lost(worker).map_err(|e| err(&e))?);
+                g.sent_specs.retain(|(w, _)| *w != worker);
+            }
+        }
+        tracing::info!(worker = %r.worker_id, returned = returned.len(), deregister = r.deregister, "worker draining");
+        self.grid.work_available();
+        self.grid.changed();
+        Ok(Response::new(pb::DrainResponse { returned_task_ids: returned.iter().map(ToString::to_string).collect() }))
+    }
+}
+
+impl Workers {
+    /// Ends tasks (CompleteTask, or a completion on the Work stream).
+    pub(super) async fn complete(
+        &self,
+        worker: WorkerId,
+        r: pb::CompleteTaskRequest,
+    ) -> Result<pb::CompleteTaskResponse, Status> {
         if r.tasks.is_empty() || r.tasks.len() > 10_000 {
             return Err(status::invalid("tasks", "1 to 10000 completions"));
         }
@@ -326,7 +368,7 @@ impl WorkerService for Workers {
                     }
                 } else if held {
                     let why = if c.error.is_empty() { "failed" } else { c.error.as_str() };
-                    tracing::warn!(task = %task, worker = %r.worker_id, error = why, "task failed; retried unless out of attempts");
+                    tracing::warn!(task = %task, worker = %worker, error = why, "task failed; retried unless out of attempts");
                     g.sched.fail_task(worker, task, why).map_err(|e| err(&e))?;
                 } else {
                     ignored.push(c.task_id);
@@ -335,38 +377,11 @@ impl WorkerService for Workers {
         }
         self.grid.work_available();
         self.grid.changed();
-        Ok(Response::new(pb::CompleteTaskResponse { ignored_task_ids: ignored, results: Some(results) }))
+        Ok(pb::CompleteTaskResponse { ignored_task_ids: ignored, results: Some(results) })
     }
 
-    async fn drain(&self, request: Request<pb::DrainRequest>) -> Result<Response<pb::DrainResponse>, Status> {
-        let r = request.into_inner();
-        let worker = self.grid.parse_worker(&r.worker_id)?;
-        let mut returned = Vec::new();
-        {
-            let mut g = self.grid.lock();
-            g.sched.drain_worker(worker).map_err(|e| err(&e))?;
-            for (i, text) in r.return_task_ids.iter().enumerate() {
-                let task = convert::parse_task_id(&format!("return_task_ids[{i}]"), text)?;
-                if g.sched.holds(worker, task) {
-                    g.sched.return_task(worker, task).map_err(|e| err(&e))?;
-                    returned.push(task);
-                }
-            }
-            if r.deregister {
-                returned.extend(g.sched.worker_lost(worker).map_err(|e| err(&e))?);
-                g.sent_specs.retain(|(w, _)| *w != worker);
-            }
-        }
-        tracing::info!(worker = %r.worker_id, returned = returned.len(), deregister = r.deregister, "worker draining");
-        self.grid.work_available();
-        self.grid.changed();
-        Ok(Response::new(pb::DrainResponse { returned_task_ids: returned.iter().map(ToString::to_string).collect() }))
-    }
-}
-
-impl Workers {
     /// Leases up to `want` tasks now, in protocol form.
-    fn lease_now(&self, worker: WorkerId, want: usize) -> Result<Vec<pb::Task>, Status> {
+    pub(super) fn lease_now(&self, worker: WorkerId, want: usize) -> Result<Vec<pb::Task>, Status> {
         if want == 0 {
             // Still a sign of life.
             self.grid.lock().sched.heartbeat(worker).map_err(|e| err(&e))?;
