@@ -1,5 +1,6 @@
 //! `riskgrid.v1.WorkerService`: register, lease (long poll), specs, streamed
-//! block results, heartbeats, completions and drain.
+//! block results, heartbeats, completions and drain; the Work stream is
+//! served by [`super::work_stream`] on top of the same lease and completion code.
 
 use super::convert;
 use super::grid::Grid;
