@@ -75,16 +75,17 @@ impl Link {
         Ok(())
     }
 
-    /// Leases tasks up to `hold` when the worker holds at most half of it.
-    fn top_up(&self, workers: &Workers, worker: WorkerId) -> Result<Vec<pb::Task>, Status> {
-        if self.hold == 0 {
-            return Ok(Vec::new());
-        }
+    /// Leases tasks up to `hold` when the worker holds at most half of it;
+    /// also says whether the worker still has room (then new work wakes it).
+    fn top_up(&self, workers: &Workers, worker: WorkerId) -> Result<(Vec<pb::Task>, bool), Status> {
+        let hold = self.hold as usize;
         let held = workers.grid.lock().sched.held_by(worker);
-        if held * 2 > self.hold as usize {
-            return Ok(Vec::new());
+        if hold == 0 || held * 2 > hold {
+            return Ok((Vec::new(), false));
         }
-        workers.lease_now(worker, self.hold as usize - held)
+        let tasks = workers.lease_now(worker, hold - held)?;
+        let room = (held + tasks.len()) * 2 <= hold;
+        Ok((tasks, room))
     }
 
     /// The next message down, if there is something to send now.
@@ -109,8 +110,8 @@ async fn serve(workers: Workers, worker: WorkerId, mut link: Link, mut up: Strea
         let notified = workers.grid.work().notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        let tasks = match link.top_up(&workers, worker) {
-            Ok(tasks) => tasks,
+        let (tasks, room) = match link.top_up(&workers, worker) {
+            Ok(topped_up) => topped_up,
             Err(status) => return fail(status),
         };
         if let Some(down) = link.down(tasks)
@@ -129,7 +130,9 @@ async fn serve(workers: Workers, worker: WorkerId, mut link: Link, mut up: Strea
                 // The worker closed the stream or went away: its leases run out as usual.
                 Ok(None) | Err(_) => return,
             },
-            () = &mut notified, if link.hold > 0 => {}
+            // Only a worker with room waits for new work: a full one is looked at again
+            // when its own completions come (with many workers, a completion wakes few).
+            () = &mut notified, if room => {}
             () = tokio::time::sleep_until(ack_by.min(Instant::now() + RECHECK)) => {}
             () = tx.closed() => return,
             () = workers.grid.closed() => return fail(Status::unavailable("the scheduler is shutting down")),
