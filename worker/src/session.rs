@@ -37,6 +37,8 @@ pub struct WorkerConfig {
 
 /// Longest wait between two reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Most tasks a worker may ask to hold (the scheduler's limit on `WorkUp.hold`).
+const MAX_HOLD: usize = 10_000;
 /// Compiled jobs kept in the cache.
 const MAX_CACHED_JOBS: usize = 32;
 
@@ -116,12 +118,7 @@ impl Shared {
     /// lease RPC carries ~25 ms; deeper would save lease RPCs but leave more
     /// queued on one worker while another idles at a job's end.
     fn tasks_to_hold(&self) -> usize {
-        let micros = self.task_micros.load(Ordering::Relaxed);
-        if micros == 0 {
-            return self.threads * 2;
-        }
-        let per_thread = (50_000 / micros).clamp(2, 128) as usize;
-        self.threads * per_thread
+        hold_for(self.threads, self.task_micros.load(Ordering::Relaxed))
     }
 
     pub(crate) fn observe_task(&self, micros: u64) {
@@ -240,6 +237,13 @@ impl Shared {
             .await?;
         Ok(Arc::clone(prepared))
     }
+}
+
+/// [`Shared::tasks_to_hold`] for `threads` threads and a task time of
+/// `micros` (0: not timed yet), within the scheduler's limit.
+fn hold_for(threads: usize, micros: u64) -> usize {
+    let per_thread = 50_000u64.checked_div(micros).map_or(2, |n| n.clamp(2, 128) as usize);
+    threads.saturating_mul(per_thread).min(MAX_HOLD)
 }
 
 /// Runs a worker until `shutdown` resolves, then drains and returns.
@@ -491,4 +495,20 @@ async fn drain(shared: &Arc<Shared>, grace: Duration) {
     let request = pb::DrainRequest { worker_id: shared.worker_id(), return_task_ids: Vec::new(), deregister: true };
     let _ = tokio::time::timeout(Duration::from_secs(2), shared.client.clone().drain(request)).await;
     tracing::info!("drained");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hold_is_two_per_thread_untimed_then_50_ms_of_work_and_never_past_the_schedulers_limit() {
+        assert_eq!(hold_for(4, 0), 8);
+        assert_eq!(hold_for(2, 5_000), 20, "5 ms tasks: 10 per thread");
+        assert_eq!(hold_for(1, 10), 128, "tiny tasks: capped per thread");
+        assert_eq!(hold_for(1, 1_000_000), 2, "long tasks: at least 2");
+        // A big machine with tiny tasks would ask for 4096 × 128: the scheduler refuses more than 10,000.
+        assert_eq!(hold_for(4096, 10), MAX_HOLD);
+        assert_eq!(hold_for(4096, 0), 8192);
+    }
 }
