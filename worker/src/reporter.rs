@@ -41,9 +41,11 @@ const ACK_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) enum Item {
     /// The results of one block (one per trade for a scenario block).
     Blocks(Vec<pb::BlockResult>),
-    /// A task is done computing; once its completion is delivered (or given
-    /// up) the task's lease of this serial ends for the worker.
-    Complete(pb::TaskCompletion, u64),
+    /// A task is done computing, with its last block's results (held back so
+    /// that they travel with the completion: a one-block task is one message);
+    /// once the completion is delivered (or given up) the task's lease of
+    /// this serial ends for the worker.
+    Complete(pb::TaskCompletion, u64, Vec<pb::BlockResult>),
 }
 
 pub(crate) type Sender = mpsc::UnboundedSender<Item>;
@@ -65,7 +67,10 @@ pub(crate) async fn run(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Ite
             while let Some(item) = next {
                 match item {
                     Item::Blocks(b) => blocks.extend(b),
-                    Item::Complete(c, serial) => completions.push((c, serial)),
+                    Item::Complete(c, serial, last) => {
+                        blocks.extend(last);
+                        completions.push((c, serial));
+                    }
                 }
                 full = blocks.len() >= MAX_BLOCKS || completions.len() >= MAX_COMPLETIONS;
                 next = if full { None } else { rx.try_recv().ok() };

@@ -89,11 +89,23 @@ fn run(shared: &Arc<Shared>, Ready { task, ctl, job }: Ready) {
         blocks: blocks.start..blocks.end,
         done: task.done,
     };
+    // Each block's results go as soon as the next block is done; the last
+    // block's wait for the completion and travel with it (one message for a
+    // one-block task, whenever the reporter wakes up).
+    let last: Mutex<Option<Vec<pb::BlockResult>>> = Mutex::new(None);
     let emit = |results: Vec<pb::BlockResult>| {
-        let _ = shared.reports.send(Item::Blocks(results));
+        let previous = last.lock().unwrap_or_else(PoisonError::into_inner).replace(results);
+        if let Some(previous) = previous {
+            let _ = shared.reports.send(Item::Blocks(previous));
+        }
     };
     let outcome = compute(&job, &work, shared.isa, &ctl.cancelled, &emit);
+    let last = last.into_inner().unwrap_or_else(PoisonError::into_inner).unwrap_or_default();
     if ctl.cancelled.load(Ordering::Relaxed) {
+        // Computed all the same: merged if the job still wants them.
+        if !last.is_empty() {
+            let _ = shared.reports.send(Item::Blocks(last));
+        }
         shared.computed();
         shared.finished(&task.task_id, ctl.serial);
         return;
@@ -113,5 +125,5 @@ fn run(shared: &Arc<Shared>, Ready { task, ctl, job }: Ready) {
             pb::TaskCompletion { task_id: task.task_id, succeeded: false, error, compute_us: 0 }
         }
     };
-    shared.complete(completion, ctl.serial);
+    shared.complete(completion, ctl.serial, last);
 }

@@ -150,12 +150,13 @@ impl Shared {
         }
     }
 
-    /// Hands a task's completion to the reporter; the task stays in flight until it is delivered.
-    pub(crate) fn complete(&self, completion: pb::TaskCompletion, serial: u64) {
+    /// Hands a task's completion (with the results of its last block) to the
+    /// reporter; the task stays in flight until it is delivered.
+    pub(crate) fn complete(&self, completion: pb::TaskCompletion, serial: u64, last: Vec<pb::BlockResult>) {
         // Before the hand-over, so the reporter sees an idle worker and sends at once.
         self.computed();
         let task_id = completion.task_id.clone();
-        if self.reports.send(reporter::Item::Complete(completion, serial)).is_err() {
+        if self.reports.send(reporter::Item::Complete(completion, serial, last)).is_err() {
             self.finished(&task_id, serial);
         }
     }
@@ -434,7 +435,7 @@ fn start_task(shared: &Arc<Shared>, task: pb::Task) {
             Err(error) => {
                 tracing::warn!(task = %task.task_id, "task failed: {error}");
                 let completion = pb::TaskCompletion { task_id: task.task_id, succeeded: false, error, compute_us: 0 };
-                shared.complete(completion, ctl.serial);
+                shared.complete(completion, ctl.serial, Vec::new());
             }
         }
     });
