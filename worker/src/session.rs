@@ -114,9 +114,9 @@ impl Shared {
     /// Tasks to hold (running + prefetched): two per thread until a task has
     /// been timed (a fresh worker must not take a pile of long tasks other
     /// workers could be running), then ~50 ms of work per thread, at least two
-    /// (see `BATCH_SECONDS` in the scheduler). Leasing when half is left, a
-    /// lease RPC carries ~25 ms; deeper would save lease RPCs but leave more
-    /// queued on one worker while another idles at a job's end.
+    /// (see `BATCH_SECONDS` in the scheduler). The scheduler tops the worker up
+    /// when half is left; deeper would leave more queued on one worker while
+    /// another idles at a job's end.
     fn tasks_to_hold(&self) -> usize {
         hold_for(self.threads, self.task_micros.load(Ordering::Relaxed))
     }
@@ -291,96 +291,120 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
     let mut backoff = Duration::from_millis(100);
     loop {
         if shared.need_register.load(Ordering::Relaxed) {
-            tokio::select! {
-                r = register(&shared, &config) => match r {
-                    Ok(()) => backoff = Duration::from_millis(100),
-                    Err(e) => {
-                        tracing::warn!("cannot register with {}: {e}; retrying in {backoff:?}", config.scheduler);
-                        tokio::select! {
-                            () = tokio::time::sleep(backoff) => {}
-                            () = &mut shutdown => break,
-                        }
-                        backoff = (backoff * 2).min(MAX_BACKOFF);
-                        continue;
-                    }
-                },
+            let registered = tokio::select! {
+                r = register(&shared, &config) => r,
                 () = &mut shutdown => break,
+            };
+            match registered {
+                Ok(()) => backoff = Duration::from_millis(100),
+                Err(e) => {
+                    tracing::warn!("cannot register with {}: {e}; retrying in {backoff:?}", config.scheduler);
+                    if !pause(&mut backoff, &mut shutdown).await {
+                        break;
+                    }
+                    continue;
+                }
             }
         }
-        // The Work stream: tasks come down as the scheduler has them and this
-        // worker has room (it tops the worker up to `hold` when half is left).
-        let (up, up_rx) = tokio::sync::mpsc::unbounded_channel();
-        let mut hold = shared.tasks_to_hold();
-        let _ = up.send(pb::WorkUp { worker_id: shared.worker_id(), hold: Some(hold as u32), complete: None, seq: 0 });
-        let mut client = shared.client.clone();
-        let opened = tokio::select! {
-            r = client.work(tokio_stream::wrappers::UnboundedReceiverStream::new(up_rx)) => r,
-            () = &mut shutdown => break,
-        };
-        let mut down = match opened {
-            Ok(response) => response.into_inner(),
-            Err(status) => {
+        match take_work(&shared, &mut shutdown).await {
+            Ended::Shutdown => break,
+            Ended::Refused(status) => {
                 shared.lost_worker(&status);
                 tracing::warn!("cannot take work: {}; retrying in {backoff:?}", status.message());
-                tokio::select! {
-                    () = tokio::time::sleep(backoff) => {}
-                    () = &mut shutdown => break,
-                }
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-                continue;
             }
-        };
-        backoff = Duration::from_millis(100);
-        let link = Arc::new(Link::new(up));
-        *lock(&shared.link) = Some(Arc::clone(&link));
-        let mut stop = false;
-        let ended = loop {
-            let done = shared.task_done.notified();
-            tokio::select! {
-                message = down.message() => match message {
-                    Ok(Some(m)) => take(&shared, &link, m),
-                    Ok(None) => break None,
-                    Err(status) => break Some(status),
-                },
-                () = done => {
-                    // Ask for another hold when the estimate moved by more than a quarter.
-                    let want = shared.tasks_to_hold();
-                    if want * 4 > hold * 5 || want * 4 < hold * 3 {
-                        hold = want;
-                        link.hold(hold);
-                    }
+            Ended::Closed(status) => {
+                backoff = Duration::from_millis(100);
+                if let Some(status) = status {
+                    shared.lost_worker(&status);
+                    tracing::warn!("work stream ended: {}; reconnecting in {backoff:?}", status.message());
                 }
-                () = &mut shutdown => {
-                    stop = true;
-                    break None;
-                }
-            }
-        };
-        if stop {
-            // Tasks already received are taken, so that draining gives them back at once.
-            while let Ok(Ok(Some(m))) = tokio::time::timeout(Duration::ZERO, down.message()).await {
-                take(&shared, &link, m);
             }
         }
-        *lock(&shared.link) = None;
-        link.close();
-        if stop {
+        if !pause(&mut backoff, &mut shutdown).await {
             break;
         }
-        if let Some(status) = ended {
-            shared.lost_worker(&status);
-            tracing::warn!("work stream ended: {}; reconnecting in {backoff:?}", status.message());
-        }
-        tokio::select! {
-            () = tokio::time::sleep(backoff) => {}
-            () = &mut shutdown => break,
-        }
-        backoff = (backoff * 2).min(MAX_BACKOFF);
     }
     drain(&shared, config.grace).await;
     heartbeats.abort();
     reporting.abort();
     Ok(())
+}
+
+/// Waits out `backoff` and doubles it (up to `MAX_BACKOFF`); false if shut down meanwhile.
+async fn pause(backoff: &mut Duration, shutdown: &mut (impl Future<Output = ()> + Unpin)) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(*backoff) => {}
+        () = shutdown => return false,
+    }
+    *backoff = (*backoff * 2).min(MAX_BACKOFF);
+    true
+}
+
+/// How a Work stream ended.
+enum Ended {
+    Shutdown,
+    /// The scheduler would not open it.
+    Refused(Status),
+    /// It was open; the scheduler closed it, with an error or not.
+    Closed(Option<Status>),
+}
+
+/// Opens the Work stream and takes tasks from it until it ends: tasks come
+/// down as the scheduler has them and this worker has room (it tops the
+/// worker up to `hold` when half is left).
+async fn take_work(shared: &Arc<Shared>, shutdown: &mut (impl Future<Output = ()> + Unpin)) -> Ended {
+    let (up, up_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut hold = shared.tasks_to_hold();
+    let _ = up.send(pb::WorkUp { worker_id: shared.worker_id(), hold: Some(hold as u32), complete: None, seq: 0 });
+    let mut client = shared.client.clone();
+    let opened = tokio::select! {
+        r = client.work(tokio_stream::wrappers::UnboundedReceiverStream::new(up_rx)) => r,
+        () = &mut *shutdown => return Ended::Shutdown,
+    };
+    let mut down = match opened {
+        Ok(response) => response.into_inner(),
+        Err(status) => return Ended::Refused(status),
+    };
+    let link = Arc::new(Link::new(up));
+    *lock(&shared.link) = Some(Arc::clone(&link));
+    let ended = loop {
+        let done = shared.task_done.notified();
+        tokio::select! {
+            message = down.message() => match message {
+                Ok(Some(m)) => take(shared, &link, m),
+                Ok(None) => break Ended::Closed(None),
+                Err(status) => break Ended::Closed(Some(status)),
+            },
+            () = done => {
+                // Ask for another hold when the estimate moved by more than a quarter.
+                let want = shared.tasks_to_hold();
+                if want * 4 > hold * 5 || want * 4 < hold * 3 {
+                    hold = want;
+                    link.hold(hold);
+                }
+            }
+            () = &mut *shutdown => {
+                // Tasks already received are taken, so that draining gives them back at once.
+                while let Ok(Ok(Some(m))) = tokio::time::timeout(Duration::ZERO, down.message()).await {
+                    take(shared, &link, m);
+                }
+                break Ended::Shutdown;
+            }
+        }
+    };
+    *lock(&shared.link) = None;
+    link.close();
+    ended
+}
+
+/// One message down the Work stream: tasks to start, completions acknowledged.
+fn take(shared: &Arc<Shared>, link: &Link, m: pb::WorkDown) {
+    for task in m.tasks {
+        start_task(shared, task);
+    }
+    for ack in m.acks {
+        link.acked(ack);
+    }
 }
 
 async fn register(shared: &Shared, config: &WorkerConfig) -> Result<(), String> {
@@ -403,16 +427,6 @@ async fn register(shared: &Shared, config: &WorkerConfig) -> Result<(), String> 
     shared.need_register.store(false, Ordering::Relaxed);
     tracing::info!(worker = %r.worker_id, threads = shared.threads, "registered with scheduler {}", r.scheduler_version);
     Ok(())
-}
-
-/// One message down the Work stream: tasks to start, completions acknowledged.
-fn take(shared: &Arc<Shared>, link: &Link, m: pb::WorkDown) {
-    for task in m.tasks {
-        start_task(shared, task);
-    }
-    for ack in m.acks {
-        link.acked(ack);
-    }
 }
 
 fn start_task(shared: &Arc<Shared>, task: pb::Task) {

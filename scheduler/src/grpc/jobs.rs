@@ -204,7 +204,7 @@ impl Jobs {
         &self,
         caller: Option<&riskgrid_security::Identity>,
         r: pb::SubmitJobRequest,
-    ) -> Result<pb::SubmitJobResponse, Status> {
+    ) -> Result<(JobId, pb::SubmitJobResponse), Status> {
         let tenant = auth::tenant_for(caller, &r.tenant)?;
         check_request_id(&r.client_request_id)?;
         if !(-100..=100).contains(&r.priority) {
@@ -270,7 +270,7 @@ impl Jobs {
             tokio::task::yield_now().await;
             tracing::info!(job = %id, tenant = %tenant, "job accepted");
         }
-        Ok(pb::SubmitJobResponse { job_id: id.to_string(), created, spec_sha256: sha, state: state as i32 })
+        Ok((id, pb::SubmitJobResponse { job_id: id.to_string(), created, spec_sha256: sha, state: state as i32 }))
     }
 }
 
@@ -281,7 +281,8 @@ impl JobService for Jobs {
         request: Request<pb::SubmitJobRequest>,
     ) -> Result<Response<pb::SubmitJobResponse>, Status> {
         let caller = auth::caller(&request).cloned();
-        self.submit(caller.as_ref(), request.into_inner()).await.map(Response::new)
+        let (_, submitted) = self.submit(caller.as_ref(), request.into_inner()).await?;
+        Ok(Response::new(submitted))
     }
 
     async fn submit_and_watch(
@@ -291,8 +292,7 @@ impl JobService for Jobs {
         let caller = auth::caller(&request).cloned();
         let r = request.into_inner();
         let submit = r.submit.ok_or_else(|| status::invalid("submit", "required"))?;
-        let submitted = self.submit(caller.as_ref(), submit).await?;
-        let id = convert::parse_job_id("job_id", &submitted.job_id)?;
+        let (id, submitted) = self.submit(caller.as_ref(), submit).await?;
         let (tx, rx) = mpsc::channel(16);
         let first = Some(pb::job_event::Event::Submitted(submitted));
         tokio::spawn(watch(Arc::clone(&self.grid), id, progress_interval(r.min_progress_interval_ms), first, tx));

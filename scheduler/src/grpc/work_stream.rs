@@ -9,7 +9,6 @@ use super::status;
 use super::workers::Workers;
 use crate::ids::WorkerId;
 use riskgrid_proto::v1 as pb;
-use std::collections::HashSet;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -62,12 +61,11 @@ impl Link {
             self.hold = hold;
         }
         if let Some(complete) = m.complete {
-            let own: HashSet<String> = complete.tasks.iter().map(|c| c.task_id.clone()).collect();
             let response = workers.complete(worker, complete).await?;
-            // Urgent: tasks to drop other than those just completed (say, the
-            // rest of a job that stopped early), or completions not taken.
+            // Urgent: tasks to drop (say, the rest of a job that stopped
+            // early), or completions not taken.
             let urgent = !response.ignored_task_ids.is_empty()
-                || response.results.iter().flat_map(|a| &a.cancelled_task_ids).any(|t| !own.contains(t));
+                || response.results.as_ref().is_some_and(|a| !a.cancelled_task_ids.is_empty());
             self.acks.push(pb::WorkAck { seq: m.seq, response: Some(response) });
             let by = Instant::now() + if urgent { Duration::ZERO } else { ACK_LINGER };
             self.ack_by = Some(self.ack_by.map_or(by, |t| t.min(by)));
@@ -119,7 +117,8 @@ async fn serve(workers: Workers, worker: WorkerId, mut link: Link, mut up: Strea
         {
             return;
         }
-        let ack_by = link.ack_by.unwrap_or_else(|| Instant::now() + RECHECK);
+        let recheck = Instant::now() + RECHECK;
+        let wake = link.ack_by.map_or(recheck, |t| t.min(recheck));
         tokio::select! {
             message = up.message() => match message {
                 Ok(Some(m)) => {
@@ -133,7 +132,7 @@ async fn serve(workers: Workers, worker: WorkerId, mut link: Link, mut up: Strea
             // Only a worker with room waits for new work: a full one is looked at again
             // when its own completions come (with many workers, a completion wakes few).
             () = &mut notified, if room => {}
-            () = tokio::time::sleep_until(ack_by.min(Instant::now() + RECHECK)) => {}
+            () = tokio::time::sleep_until(wake) => {}
             () = tx.closed() => return,
             () = workers.grid.closed() => return fail(Status::unavailable("the scheduler is shutting down")),
         }

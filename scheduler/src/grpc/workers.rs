@@ -350,6 +350,10 @@ impl Workers {
             self.take(worker, &mut parts, &mut tally, b)?;
         }
         let finished_jobs = !tally.cancelled.is_empty();
+        // Tasks ending in this very call need no stop order.
+        for (task, _) in &tasks {
+            tally.cancelled.remove(task);
+        }
         let results = tally.ack(parts);
         if finished_jobs {
             // A job just ended: let its watchers send the result before the completions are booked.
@@ -359,7 +363,6 @@ impl Workers {
         {
             let mut g = self.grid.lock();
             for (task, c) in tasks {
-                let held = g.sched.holds(worker, task);
                 if c.succeeded {
                     let us = (c.compute_us > 0).then_some(c.compute_us);
                     match g.sched.complete_task(worker, task, us) {
@@ -367,7 +370,7 @@ impl Workers {
                         Ok(_) | Err(Error::UnknownJob(_) | Error::UnknownTask(_)) => ignored.push(c.task_id),
                         Err(e) => return Err(err(&e)),
                     }
-                } else if held {
+                } else if g.sched.holds(worker, task) {
                     let why = if c.error.is_empty() { "failed" } else { c.error.as_str() };
                     tracing::warn!(task = %task, worker = %worker, error = why, "task failed; retried unless out of attempts");
                     g.sched.fail_task(worker, task, why).map_err(|e| err(&e))?;
