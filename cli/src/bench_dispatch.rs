@@ -19,9 +19,7 @@ use riskcalc::plan::CompiledJob;
 use riskgrid_proto::v1 as pb;
 use riskgrid_proto::v1::job_service_client::JobServiceClient;
 use serde::Serialize;
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use tokio_stream::StreamExt;
 use tonic::transport::Channel;
@@ -79,44 +77,58 @@ impl Drop for Proc {
     }
 }
 
-/// Spawns `riskgrid ARGS` and waits (bounded) for a line of stdout or stderr containing `marker`.
-/// The stream keeps being drained afterwards so the child never blocks on it.
-fn spawn_until(args: &[&str], stderr: bool, marker: &'static str) -> Result<(Proc, String), Failure> {
+/// Spawns `riskgrid ARGS` with its stdout and stderr going to `log` and waits (bounded) for a
+/// line of it containing `marker`. A file rather than a pipe: no reader thread to wake for every
+/// line the scheduler logs while the figures are being measured.
+fn spawn_until(args: &[&str], marker: &'static str, log: &std::path::Path) -> Result<(Proc, String), Failure> {
     let exe = std::env::current_exe().context("locating the riskgrid binary")?;
+    let file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
     let mut cmd = Command::new(exe);
-    cmd.args(args).stdin(Stdio::null());
-    if stderr {
-        cmd.stdout(Stdio::null()).stderr(Stdio::piped());
-    } else {
-        cmd.stdout(Stdio::piped()).stderr(Stdio::null());
-    }
-    let mut child = cmd.spawn().with_context(|| format!("starting riskgrid {}", args.join(" ")))?;
-    let stream: Box<dyn std::io::Read + Send> = if stderr {
-        Box::new(child.stderr.take().context("child stderr")?)
-    } else {
-        Box::new(child.stdout.take().context("child stdout")?)
-    };
-    let proc = Proc(child);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sent = false;
-        for line in BufReader::new(stream).lines() {
-            let Ok(line) = line else { break };
-            if !sent && line.contains(marker) {
-                let _ = tx.send(line);
-                sent = true;
-            }
+    cmd.args(args).stdin(Stdio::null()).stdout(file.try_clone().context("a second log handle")?).stderr(file);
+    let proc = Proc(cmd.spawn().with_context(|| format!("starting riskgrid {}", args.join(" ")))?);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(line) = text.lines().find(|l| l.contains(marker)) {
+            return Ok((proc, line.to_string()));
         }
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(20))
-        .map_err(|_| anyhow::anyhow!("riskgrid {} did not print {marker:?} within 20 s", args.join(" ")))?;
-    Ok((proc, line))
+        if Instant::now() > deadline {
+            let err = anyhow::anyhow!("riskgrid {} did not print {marker:?} within 20 s (log: {})", args.join(" "), log.display());
+            return Err(Failure::Other(err));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Warnings, errors and panics in the logs under `dir`, the last `keep` of each file.
+fn logged_trouble(dir: &std::path::Path, keep: usize) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()).collect();
+    files.sort();
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let name = path.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let lines: Vec<&str> =
+            text.lines().filter(|l| l.contains("WARN") || l.contains("ERROR") || l.contains("panicked")).collect();
+        found.extend(lines[lines.len().saturating_sub(keep)..].iter().map(|l| format!("{name}: {l}")));
+    }
+    found
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if !self.keep_logs.get() {
+            let _ = std::fs::remove_dir_all(&self.logs);
+        }
+    }
 }
 
 /// A scheduler and `WORKERS` one-thread workers on loopback.
 struct Cluster {
     scheduler: Proc,
+    /// The processes' logs, removed with the cluster unless a step failed.
+    logs: std::path::PathBuf,
+    keep_logs: std::cell::Cell<bool>,
     workers: Vec<Proc>,
     url: String,
 }
@@ -124,7 +136,11 @@ struct Cluster {
 impl Cluster {
     fn start() -> Result<Cluster, Failure> {
         let args = ["scheduler", "--listen", "127.0.0.1:0", "--initial-throughput", "1"];
-        let (scheduler, line) = spawn_until(&args, false, "listening on")?;
+        static CLUSTERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = CLUSTERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let logs = std::env::temp_dir().join(format!("riskgrid-bench-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
+        let (scheduler, line) = spawn_until(&args, "listening on", &logs.join("scheduler.log"))?;
         let addr = line
             .split_whitespace()
             .find(|w| w.starts_with("127.0.0.1:"))
@@ -134,9 +150,22 @@ impl Cluster {
         for i in 0..WORKERS {
             let name = format!("bench-{i}");
             let args = ["worker", "--scheduler", &url, "--threads", "1", "--name", &name, "--grace-secs", "1"];
-            workers.push(spawn_until(&args, true, "registered with scheduler")?.0);
+            workers.push(spawn_until(&args, "registered with scheduler", &logs.join(format!("{name}.log")))?.0);
         }
-        Ok(Cluster { scheduler, workers, url })
+        Ok(Cluster { scheduler, logs, keep_logs: false.into(), workers, url })
+    }
+
+    /// `failure`, with the warnings and errors the cluster's processes logged; their logs are kept.
+    fn explain(&self, failure: Failure) -> Failure {
+        let logged = logged_trouble(&self.logs, 10);
+        let dir = self.logs.display();
+        let logged = if logged.is_empty() { "nothing".to_string() } else { format!("\n  {}", logged.join("\n  ")) };
+        self.keep_logs.set(true);
+        let failure = match failure {
+            Failure::Input(message) => message,
+            Failure::Other(e) => format!("{e:#}"),
+        };
+        Failure::Other(anyhow::anyhow!("{failure}\nthe cluster's logs are in {dir}; warnings and errors in them: {logged}"))
     }
 
     /// CPU seconds used so far by the scheduler and by each worker.
@@ -195,8 +224,8 @@ fn european_spec(paths: u64, block_size: u64) -> Result<riskcalc::spec::JobSpec,
 static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Submits `yaml` and follows the job (JobService.SubmitAndWatch: one call) until its final
-/// result arrives; returns the job id.
-async fn submit_and_wait(client: &mut JobServiceClient<Channel>, yaml: &str) -> Result<String, Failure> {
+/// result arrives; returns the job id and the time from the call to the result.
+async fn submit_and_wait(client: &mut JobServiceClient<Channel>, yaml: &str) -> Result<(String, Duration), Failure> {
     submit_spec_and_wait(client, pb::submit_job_request::Spec::JobYaml(yaml.as_bytes().to_vec())).await
 }
 
@@ -204,7 +233,8 @@ async fn submit_and_wait(client: &mut JobServiceClient<Channel>, yaml: &str) -> 
 async fn submit_spec_and_wait(
     client: &mut JobServiceClient<Channel>,
     spec: pb::submit_job_request::Spec,
-) -> Result<String, Failure> {
+) -> Result<(String, Duration), Failure> {
+    let started = Instant::now();
     let serial = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let request = pb::SubmitJobRequest {
         client_request_id: format!("bench-{}-{serial}", std::process::id()),
@@ -217,10 +247,14 @@ async fn submit_spec_and_wait(
     let request = pb::SubmitAndWatchRequest { submit: Some(request), min_progress_interval_ms: 1000 };
     let mut events = client.submit_and_watch(request).await.map_err(crate::grid::status_failure)?.into_inner();
     let mut job_id = String::from("the job");
+    let mut result_after = None;
+    // Read to the end of the call, trailers included, although the result is what is timed: a
+    // client that drops the call at the result resets the stream while the trailers are on their
+    // way, and h2 answers 1,024 such resets on one connection with GOAWAY (ENHANCE_YOUR_CALM).
     while let Some(event) = events.next().await {
         match event.map_err(crate::grid::status_failure)?.event {
             Some(pb::job_event::Event::Submitted(r)) => job_id = r.job_id,
-            Some(pb::job_event::Event::Result(_)) => return Ok(job_id),
+            Some(pb::job_event::Event::Result(_)) => result_after = Some(started.elapsed()),
             Some(pb::job_event::Event::StateChange(s))
                 if s.state == pb::JobState::Failed as i32 || s.state == pb::JobState::Cancelled as i32 =>
             {
@@ -229,7 +263,10 @@ async fn submit_spec_and_wait(
             _ => {}
         }
     }
-    Err(Failure::Other(anyhow::anyhow!("the watch of {job_id} ended before its result")))
+    match result_after {
+        Some(after) => Ok((job_id, after)),
+        None => Err(Failure::Other(anyhow::anyhow!("the watch of {job_id} ended before its result"))),
+    }
 }
 
 /// CPU time this thread has run, in seconds (`CLOCK_THREAD_CPUTIME_ID`; `None` where missing).
@@ -355,16 +392,14 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
         // (1) N tiny tasks, one job, submit → final result. First, so that it is planned
         // before any completion calibrates the cost model (with `--initial-throughput 1`
         // every block is its own task; a calibrated model would pack many blocks per task).
-        let t = Instant::now();
-        let tiny_job = submit_and_wait(&mut client, &european(tiny_tasks * 64, 64)).await?;
-        let tiny_seconds = t.elapsed().as_secs_f64();
+        let (tiny_job, tiny_time) = submit_and_wait(&mut client, &european(tiny_tasks * 64, 64)).await?;
+        let tiny_seconds = tiny_time.as_secs_f64();
 
         // (2) sequential single-block jobs, submit → final result.
         let mut rtts = Vec::with_capacity(round_trips);
         for _ in 0..round_trips {
-            let t = Instant::now();
-            submit_and_wait(&mut client, &european(64, 64)).await?;
-            rtts.push(t.elapsed().as_secs_f64());
+            let yaml = european(64, 64);
+            rtts.push(submit_and_wait(&mut client, &yaml).await?.1.as_secs_f64());
         }
         // (2b) the same jobs as JSON, what a program (the Python client) sends: the
         // scheduler parses JSON several times faster than YAML.
@@ -372,9 +407,8 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
         let json = serde_json::to_vec(&spec).context("serialising the bench job")?;
         let mut json_rtts = Vec::with_capacity(round_trips);
         for _ in 0..round_trips {
-            let t = Instant::now();
-            submit_spec_and_wait(&mut client, pb::submit_job_request::Spec::JobJson(json.clone())).await?;
-            json_rtts.push(t.elapsed().as_secs_f64());
+            let spec = pb::submit_job_request::Spec::JobJson(json.clone());
+            json_rtts.push(submit_spec_and_wait(&mut client, spec).await?.1.as_secs_f64());
         }
         // The floor under (2): one unary call (GetJob) on the same connection.
         let mut unary = Vec::with_capacity(round_trips);
@@ -387,7 +421,7 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
             unary.push(t.elapsed().as_secs_f64());
         }
         Ok::<_, Failure>((tiny_seconds, rtts, json_rtts, unary))
-    })?;
+    }).map_err(|e| cluster.explain(e))?;
     let mut clusters = vec![cluster.finish("tiny tasks, round trips", started)];
 
     // Cluster 2: (3) `cpu_tasks` tasks of ~5 ms of CPU each, on an uncalibrated scheduler.
@@ -395,10 +429,9 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let cpu_seconds = block_on(1, async {
         let mut client = cluster.client().await?;
-        let t = Instant::now();
-        submit_and_wait(&mut client, &european(cpu_tasks * cpu_block, cpu_block)).await?;
-        Ok::<_, Failure>(t.elapsed().as_secs_f64())
-    })?;
+        let (_, took) = submit_and_wait(&mut client, &european(cpu_tasks * cpu_block, cpu_block)).await?;
+        Ok::<_, Failure>(took.as_secs_f64())
+    }).map_err(|e| cluster.explain(e))?;
     clusters.push(cluster.finish("~5 ms tasks", started));
     // The block's CPU time varies by a few percent from one minute to the next
     // on a shared VM: measured again after the grid run, and the mean is the ideal.
