@@ -93,7 +93,11 @@ fn spawn_until(args: &[&str], marker: &'static str, log: &std::path::Path) -> Re
             return Ok((proc, line.to_string()));
         }
         if Instant::now() > deadline {
-            let err = anyhow::anyhow!("riskgrid {} did not print {marker:?} within 20 s (log: {})", args.join(" "), log.display());
+            let err = anyhow::anyhow!(
+                "riskgrid {} did not print {marker:?} within 20 s (log: {})",
+                args.join(" "),
+                log.display()
+            );
             return Err(Failure::Other(err));
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -165,7 +169,9 @@ impl Cluster {
             Failure::Input(message) => message,
             Failure::Other(e) => format!("{e:#}"),
         };
-        Failure::Other(anyhow::anyhow!("{failure}\nthe cluster's logs are in {dir}; warnings and errors in them: {logged}"))
+        Failure::Other(anyhow::anyhow!(
+            "{failure}\nthe cluster's logs are in {dir}; warnings and errors in them: {logged}"
+        ))
     }
 
     /// CPU seconds used so far by the scheduler and by each worker.
@@ -197,8 +203,7 @@ impl Cluster {
         let url = self.url.clone();
         let channel = tonic::transport::Endpoint::from_shared(url.clone())
             .map_err(|e| anyhow::anyhow!("{url}: {e}"))?
-            .tcp_nodelay(true)
-            .connect()
+            .connect_with_connector(riskgrid_proto::transport::WriteOnFlushConnector)
             .await
             .with_context(|| format!("connecting to {url}"))?;
         Ok(JobServiceClient::new(channel))
@@ -421,7 +426,8 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
             unary.push(t.elapsed().as_secs_f64());
         }
         Ok::<_, Failure>((tiny_seconds, rtts, json_rtts, unary))
-    }).map_err(|e| cluster.explain(e))?;
+    })
+    .map_err(|e| cluster.explain(e))?;
     let mut clusters = vec![cluster.finish("tiny tasks, round trips", started)];
 
     // Cluster 2: (3) `cpu_tasks` tasks of ~5 ms of CPU each, on an uncalibrated scheduler.
@@ -431,7 +437,8 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
         let mut client = cluster.client().await?;
         let (_, took) = submit_and_wait(&mut client, &european(cpu_tasks * cpu_block, cpu_block)).await?;
         Ok::<_, Failure>(took.as_secs_f64())
-    }).map_err(|e| cluster.explain(e))?;
+    })
+    .map_err(|e| cluster.explain(e))?;
     clusters.push(cluster.finish("~5 ms tasks", started));
     // The block's CPU time varies by a few percent from one minute to the next
     // on a shared VM: measured again after the grid run, and the mean is the ideal.

@@ -35,6 +35,8 @@ pub mod v1 {
     include!(concat!(env!("OUT_DIR"), "/riskgrid.v1.rs"));
 }
 
+pub mod transport;
+
 /// The encoded `google.protobuf.FileDescriptorSet` of every `.proto` file of
 /// `riskgrid.v1` (with source info, so comments included), for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/riskgrid_v1_descriptor.bin"));

@@ -263,7 +263,9 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
     if let Some(tls) = config.tls.clone() {
         endpoint = endpoint.tls_config(tls).map_err(|e| format!("TLS settings: {e}"))?;
     }
-    let channel = endpoint.connect_timeout(Duration::from_secs(2)).tcp_nodelay(true).connect_lazy();
+    let channel = endpoint
+        .connect_timeout(Duration::from_secs(2))
+        .connect_with_connector_lazy(riskgrid_proto::transport::WriteOnFlushConnector);
     let (reports, report_rx) = reporter::channel();
     let shared = Arc::new(Shared {
         client: WorkerServiceClient::new(channel),

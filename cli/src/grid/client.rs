@@ -38,7 +38,8 @@ pub async fn channel(c: &Connect) -> Result<Channel, Failure> {
     if let Some(tls) = tls {
         endpoint = endpoint.tls_config(tls).map_err(|e| Failure::Input(format!("TLS settings: {e}")))?;
     }
-    Ok(endpoint.connect().await.with_context(|| format!("cannot reach the scheduler at {}", c.scheduler))?)
+    let connecting = endpoint.connect_with_connector(riskgrid_proto::transport::WriteOnFlushConnector);
+    Ok(connecting.await.with_context(|| format!("cannot reach the scheduler at {}", c.scheduler))?)
 }
 
 #[derive(Debug, clap::Args)]

@@ -3,17 +3,14 @@
 use super::convert;
 use super::grid::Grid;
 use super::status;
-use super::{admission, auth};
+use super::{admission, auth, watch};
 use crate::ids::JobId;
-use crate::job::JobState;
 use crate::state::SubmitRequest;
 use riskcalc::spec::{JobSpec, SpecErrors, parse_json, parse_yaml};
 use riskgrid_proto::v1 as pb;
 use riskgrid_proto::v1::job_service_server::JobService;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 /// Default and floor of `WatchJobRequest.min_progress_interval_ms`.
@@ -62,140 +59,6 @@ fn check_request_id(id: &str) -> Result<(), Status> {
         return Err(status::invalid("client_request_id", "1 to 128 printable ASCII characters"));
     }
     Ok(())
-}
-
-/// What a watcher sees of a job at one moment.
-struct Snapshot {
-    state: pb::JobState,
-    reason: String,
-    progress: pb::Progress,
-    result: Option<pb::JobResult>,
-}
-
-fn snapshot(grid: &Grid, id: JobId) -> Result<Snapshot, Status> {
-    let mut g = grid.lock();
-    let sha = g.spec_of(id)?.sha256.clone();
-    let started = g.started.get(&id).copied();
-    let job = g.sched.job(id).ok_or_else(|| status::not_found_job(id))?;
-    let st = g.sched.job_status(id).map_err(|e| status::from_error(&e))?;
-    let now = grid.now();
-    let result = match job.state() {
-        JobState::Succeeded { result, finished_at } => {
-            let elapsed = finished_at.saturating_sub(started.unwrap_or(job.record().submitted_at));
-            Some(convert::result(job, result, &sha, elapsed))
-        }
-        _ => None,
-    };
-    Ok(Snapshot {
-        state: convert::state(job.state()),
-        reason: convert::state_reason(job.state()),
-        progress: convert::progress(job, &st, started, now, true),
-        result,
-    })
-}
-
-fn is_terminal(s: pb::JobState) -> bool {
-    matches!(s, pb::JobState::Succeeded | pb::JobState::Failed | pb::JobState::Cancelled)
-}
-
-/// What tells a watcher whether to look closer: the job's state and its
-/// merged block count (a full snapshot computes estimates, so a watcher woken
-/// by every merge of a busy grid takes one only when it will send something).
-fn peek(grid: &Grid, id: JobId) -> Result<(pb::JobState, u64), Status> {
-    let g = grid.lock();
-    let job = g.sched.job(id).ok_or_else(|| status::not_found_job(id))?;
-    Ok((convert::state(job.state()), job.blocks_done()))
-}
-
-/// Streams a job's events into `tx`, after `first` when given.
-async fn watch(
-    grid: Arc<Grid>,
-    id: JobId,
-    interval: Duration,
-    first: Option<pb::job_event::Event>,
-    tx: mpsc::Sender<Result<pb::JobEvent, Status>>,
-) {
-    let mut changes = grid.subscribe();
-    let mut sequence = 0;
-    let mut state: Option<pb::JobState> = None;
-    let mut shown: Option<u64> = None;
-    let mut last_progress = tokio::time::Instant::now();
-    let send = |sequence: &mut u64, event: pb::job_event::Event| {
-        *sequence += 1;
-        pb::JobEvent {
-            job_id: id.to_string(),
-            sequence: *sequence,
-            time_unix_ms: grid.now() as i64,
-            event: Some(event),
-        }
-    };
-    if let Some(event) = first
-        && tx.send(Ok(send(&mut sequence, event))).await.is_err()
-    {
-        return;
-    }
-    loop {
-        changes.borrow_and_update();
-        let (now_state, merged) = match peek(&grid, id) {
-            Ok(p) => p,
-            Err(e) => {
-                let _ = tx.send(Err(e)).await;
-                return;
-            }
-        };
-        let state_changed = state != Some(now_state);
-        let terminal = is_terminal(now_state);
-        let due = last_progress.elapsed() >= interval || state_changed || terminal;
-        if state_changed || (shown != Some(merged) && due) {
-            let snap = match snapshot(&grid, id) {
-                Ok(s) => s,
-                Err(e) => {
-                    let _ = tx.send(Err(e)).await;
-                    return;
-                }
-            };
-            let terminal = is_terminal(snap.state);
-            let mut out = Vec::new();
-            if state != Some(snap.state) {
-                let previous = state.unwrap_or(pb::JobState::Unspecified);
-                out.push(pb::job_event::Event::StateChange(pb::StateChange {
-                    previous: previous as i32,
-                    state: snap.state as i32,
-                    reason: snap.reason.clone(),
-                }));
-                state = Some(snap.state);
-            }
-            if shown != Some(merged) {
-                out.push(pb::job_event::Event::Progress(snap.progress));
-                shown = Some(merged);
-                last_progress = tokio::time::Instant::now();
-            }
-            if let Some(result) = snap.result.filter(|_| terminal) {
-                out.push(pb::job_event::Event::Result(result));
-            }
-            for event in out {
-                if tx.send(Ok(send(&mut sequence, event))).await.is_err() {
-                    return;
-                }
-            }
-            if terminal {
-                return;
-            }
-        }
-        // Wake on a change (or after a while, or when a held-back progress event is due).
-        let wait = if shown == Some(merged) {
-            Duration::from_secs(1)
-        } else {
-            interval.saturating_sub(last_progress.elapsed())
-        };
-        tokio::select! {
-            // A change is looked at at once (a finished job must not wait); progress
-            // events are still rate-limited by `due` above.
-            _ = changes.changed() => {}
-            _ = tokio::time::sleep(wait) => {}
-            _ = tx.closed() => return,
-        }
-    }
 }
 
 impl Jobs {
@@ -293,24 +156,20 @@ impl JobService for Jobs {
         let r = request.into_inner();
         let submit = r.submit.ok_or_else(|| status::invalid("submit", "required"))?;
         let (id, submitted) = self.submit(caller.as_ref(), submit).await?;
-        let (tx, rx) = mpsc::channel(16);
         let first = Some(pb::job_event::Event::Submitted(submitted));
-        tokio::spawn(watch(Arc::clone(&self.grid), id, progress_interval(r.min_progress_interval_ms), first, tx));
-        Ok(Response::new(ReceiverStream::new(rx)))
+        Ok(Response::new(watch::start(&self.grid, id, progress_interval(r.min_progress_interval_ms), first)))
     }
 
-    type SubmitAndWatchStream = ReceiverStream<Result<pb::JobEvent, Status>>;
-    type WatchJobStream = ReceiverStream<Result<pb::JobEvent, Status>>;
+    type SubmitAndWatchStream = watch::Events;
+    type WatchJobStream = watch::Events;
 
     async fn watch_job(&self, request: Request<pb::WatchJobRequest>) -> Result<Response<Self::WatchJobStream>, Status> {
         let caller = auth::caller(&request).cloned();
         let r = request.into_inner();
         let id = convert::parse_job_id("job_id", &r.job_id)?;
         auth::check_visible(&self.grid, caller.as_ref(), id)?;
-        snapshot(&self.grid, id)?;
-        let (tx, rx) = mpsc::channel(16);
-        tokio::spawn(watch(Arc::clone(&self.grid), id, progress_interval(r.min_progress_interval_ms), None, tx));
-        Ok(Response::new(ReceiverStream::new(rx)))
+        watch::snapshot(&self.grid, id)?;
+        Ok(Response::new(watch::start(&self.grid, id, progress_interval(r.min_progress_interval_ms), None)))
     }
 
     async fn get_job(&self, request: Request<pb::GetJobRequest>) -> Result<Response<pb::GetJobResponse>, Status> {
@@ -333,7 +192,7 @@ impl JobService for Jobs {
         let caller = auth::caller(&request).cloned();
         let id = convert::parse_job_id("job_id", &request.into_inner().job_id)?;
         auth::check_visible(&self.grid, caller.as_ref(), id)?;
-        let snap = snapshot(&self.grid, id)?;
+        let snap = watch::snapshot(&self.grid, id)?;
         match snap.result {
             Some(result) => Ok(Response::new(pb::GetResultResponse { result: Some(result) })),
             None => {

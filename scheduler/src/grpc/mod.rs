@@ -6,6 +6,7 @@
 //!   work notifications, a wall clock, the spec cache);
 //! - [`jobs`] / [`workers`]: the two services (validation of every request
 //!   field, then one short locked call into the domain);
+//! - [`watch`]: a job's event stream for WatchJob and SubmitAndWatch;
 //! - [`convert`]: proto ⇄ domain values and identifiers;
 //! - [`status`]: the one place mapping [`crate::Error`] to `tonic::Status`;
 //! - [`metrics`]: Prometheus `/metrics` (text format) on a separate port;
@@ -28,6 +29,7 @@ pub mod metrics;
 pub mod server;
 pub mod status;
 pub mod tls;
+pub mod watch;
 pub mod work_stream;
 pub mod workers;
 

@@ -20,6 +20,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_stream::StreamExt;
 
 /// How the scheduler serves.
 #[derive(Debug, Clone)]
@@ -153,7 +154,10 @@ pub async fn serve_with_metrics(
     }
     // TCP_NODELAY: without it, Nagle's algorithm holds a response's trailing
     // HTTP/2 frames until the peer's delayed ACK (~40 ms per RPC on Linux).
-    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    // WriteOnFlush: what h2 writes in one flush leaves in one write (riskgrid_proto::transport).
+    let incoming = tonic::transport::server::TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .map(|accepted| accepted.map(riskgrid_proto::transport::WriteOnFlush::new));
     let result = router
         .serve_with_incoming_shutdown(incoming, async {
             shutdown.await;
