@@ -3,28 +3,16 @@
 //! never asserted, only that each figure is there and finite.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
+
+mod common;
 
 #[test]
 fn bench_dispatch_quick_prints_every_figure() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_riskgrid"))
-        .args(["bench", "dispatch", "--quick", "--json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let limit = Duration::from_secs(60);
-    let deadline = Instant::now() + limit;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!("bench dispatch took more than {limit:?}; stderr: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
+    let mut cmd = Command::new(common::BIN);
+    cmd.args(["bench", "dispatch", "--quick", "--json"]);
+    let out = common::output_within(&mut cmd, Duration::from_secs(60), "bench dispatch");
     assert!(out.status.success(), "exit {:?}, stderr: {}", out.status, String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
     assert_eq!(v["workers"], 2);

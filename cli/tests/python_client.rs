@@ -7,7 +7,7 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod common;
 use common::grid::*;
@@ -45,25 +45,9 @@ fn python_or_skip(test: &str) -> Option<PathBuf> {
 /// Runs `python riskgrid_client.py ARGS` from a directory outside the repo, killing it after `limit`.
 fn client(python: &Path, args: &[&str], limit: Duration) -> Output {
     let script = repo_root().join("clients/python/riskgrid_client.py");
-    let mut child = Command::new(python)
-        .arg(&script)
-        .args(args)
-        .current_dir(std::env::temp_dir())
-        .env_remove("RISKGRID_PROTO_DIR")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + limit;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!("python client {args:?} took more than {limit:?}; stderr: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.wait_with_output().unwrap()
+    let mut cmd = Command::new(python);
+    cmd.arg(&script).args(args).current_dir(std::env::temp_dir()).env_remove("RISKGRID_PROTO_DIR");
+    common::output_within(&mut cmd, limit, &format!("python client {args:?}"))
 }
 
 /// The bits of a JSON number that must be an f64 (serde_json parses with `float_roundtrip`).

@@ -93,17 +93,7 @@ pub fn worker(url: &str, name: &str) -> Proc {
 
 /// Runs `riskgrid` to completion, killing it after `limit`.
 pub fn riskgrid(args: &[&str], limit: Duration) -> Output {
-    let mut child = Command::new(BIN).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let deadline = Instant::now() + limit;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!("riskgrid {args:?} took more than {limit:?}; stderr: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.wait_with_output().unwrap()
+    super::output_within(Command::new(BIN).args(args), limit, &format!("riskgrid {args:?}"))
 }
 
 pub fn json(out: &Output) -> serde_json::Value {
