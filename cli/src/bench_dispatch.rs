@@ -85,6 +85,15 @@ fn spawn_until(args: &[&str], marker: &'static str, log: &std::path::Path) -> Re
     let file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
     let mut cmd = Command::new(exe);
     cmd.args(args).stdin(Stdio::null()).stdout(file.try_clone().context("a second log handle")?).stderr(file);
+    // The cluster dies with the bench, even when the bench is killed (Ctrl-C) and `Proc`'s
+    // drop never runs.
+    // SAFETY: between fork and exec the closure only calls prctl(2), which is
+    // async-signal-safe and allocates nothing.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).map_err(std::io::Error::from)
+        });
+    }
     let proc = Proc(cmd.spawn().with_context(|| format!("starting riskgrid {}", args.join(" ")))?);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
