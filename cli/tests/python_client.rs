@@ -1,9 +1,11 @@
 //! The Python client (clients/python/riskgrid_client.py) end to end: a real scheduler and
-//! worker on loopback, driven by the client's CLI in a Python process over gRPC. Needs a
-//! Python with grpcio and grpcio-tools (the repo's `.venv`, from scripts/venv.sh): without
+//! worker on loopback, driven by the client's CLI in a Python process over gRPC; and the
+//! scheduler's reflection service read by clients/python/reflect.py. Needs a Python with
+//! grpcio, grpcio-tools and grpcio-reflection (the repo's `.venv`, from scripts/venv.sh): without
 //! one the tests print SKIP, or fail when `RISKGRID_REQUIRE_TOOLS=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use base64::Engine;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -18,13 +20,13 @@ fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The repo's `.venv/bin/python`, else `python3` on PATH, whichever can import grpc and
-/// grpc_tools; `None` after a SKIP note when there is none (a panic under REQUIRE_ENV=1).
+/// The repo's `.venv/bin/python`, else `python3` on PATH, whichever can import grpc,
+/// grpc_tools and grpc_reflection; `None` after a SKIP note when there is none (a panic under REQUIRE_ENV=1).
 fn python_or_skip(test: &str) -> Option<PathBuf> {
     let candidates = [repo_root().join(".venv/bin/python"), PathBuf::from("python3")];
     let found = candidates.into_iter().find(|py| {
         Command::new(py)
-            .args(["-c", "import grpc, grpc_tools"])
+            .args(["-c", "import grpc, grpc_tools, grpc_reflection"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
@@ -33,11 +35,11 @@ fn python_or_skip(test: &str) -> Option<PathBuf> {
     if found.is_none() {
         if std::env::var(REQUIRE_ENV).as_deref() == Ok("1") {
             panic!(
-                "{test}: no Python with grpcio and grpcio-tools (.venv/bin/python or python3), and {REQUIRE_ENV}=1 \
+                "{test}: no Python with grpcio, grpcio-tools and grpcio-reflection (.venv/bin/python or python3), and {REQUIRE_ENV}=1 \
                  (run scripts/venv.sh)"
             );
         }
-        eprintln!("SKIP {test}: no Python with grpcio and grpcio-tools (run scripts/venv.sh)");
+        eprintln!("SKIP {test}: no Python with grpcio, grpcio-tools and grpcio-reflection (run scripts/venv.sh)");
     }
     found
 }
@@ -115,4 +117,58 @@ fn python_bad_job_names_the_field_and_creates_nothing() {
     assert!(out.stdout.is_empty(), "stdout: {}", String::from_utf8_lossy(&out.stdout));
     assert!(stderr.contains("error: job_yaml: analysis.paths: number of paths must be at least 1"), "stderr: {stderr}");
     assert_eq!(jobs(&url), Vec::<Value>::new(), "a refused submission creates no job");
+}
+
+/// The scheduler's reflection service read by another gRPC implementation (grpcio's C core,
+/// through clients/python/reflect.py, grpcurl's `list`, `describe` and unary calls): every
+/// service is listed, and methods are called from descriptors the server sent.
+#[test]
+fn reflection_lists_describes_and_calls_the_services_like_grpcurl() {
+    let test = "reflection_lists_describes_and_calls_the_services_like_grpcurl";
+    let Some(python) = python_or_skip(test) else { return };
+    let reflect = |url: &str, args: &[&str]| {
+        let script = repo_root().join("clients/python/reflect.py");
+        let mut cmd = Command::new(&python);
+        cmd.arg(&script).arg("--scheduler").arg(url).args(args);
+        common::output_within(&mut cmd, Duration::from_secs(30), &format!("reflect.py {args:?}"))
+    };
+    let ok = |out: &Output| {
+        assert!(out.status.success(), "exit {:?}, stderr: {}", out.status, String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout.clone()).unwrap()
+    };
+    let (_s, url) = scheduler(&[]);
+
+    let listed = ok(&reflect(&url, &["list"]));
+    for service in
+        ["riskgrid.v1.JobService", "riskgrid.v1.WorkerService", "riskgrid.v1.CapacityService", "grpc.health.v1.Health"]
+    {
+        assert!(listed.lines().any(|l| l == service), "{service} not listed: {listed}");
+    }
+    let described = ok(&reflect(&url, &["describe", "riskgrid.v1.JobService"]));
+    assert!(
+        described
+            .contains("rpc SubmitAndWatch(riskgrid.v1.SubmitAndWatchRequest) returns (stream riskgrid.v1.JobEvent)"),
+        "{described}"
+    );
+
+    let health =
+        ok(&reflect(&url, &["call", "grpc.health.v1.Health/Check", r#"{"service": "riskgrid.v1.JobService"}"#]));
+    assert_eq!(serde_json::from_str::<Value>(&health).unwrap()["status"], "SERVING");
+    let dir = temp_dir("python-reflect");
+    let spec = std::fs::read_to_string(job_file(&dir, "job.yaml", 1_000)).unwrap();
+    let request = serde_json::json!({
+        "client_request_id": "reflect-1",
+        // protobuf's JSON mapping of `bytes`: standard base64.
+        "job_yaml": base64::engine::general_purpose::STANDARD.encode(spec.as_bytes()),
+    });
+    let submitted = ok(&reflect(&url, &["call", "riskgrid.v1.JobService/SubmitJob", &request.to_string()]));
+    let job_id = serde_json::from_str::<Value>(&submitted).unwrap()["job_id"].as_str().unwrap().to_owned();
+    let listed_jobs = ok(&reflect(&url, &["call", "riskgrid.v1.JobService/ListJobs", "{}"]));
+    let jobs: Value = serde_json::from_str(&listed_jobs).unwrap();
+    assert_eq!(jobs["jobs"][0]["job_id"], job_id.as_str(), "{listed_jobs}");
+
+    let bad = reflect(&url, &["call", "riskgrid.v1.JobService/GetJob", r#"{"job_id": "nope"}"#]);
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("INVALID_ARGUMENT: job_id:"), "{stderr}");
 }
