@@ -128,20 +128,12 @@ fn logged_trouble(dir: &std::path::Path, keep: usize) -> Vec<String> {
     found
 }
 
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        if !self.keep_logs.get() {
-            let _ = std::fs::remove_dir_all(&self.logs);
-        }
-    }
-}
-
 /// A scheduler and `WORKERS` one-thread workers on loopback.
 struct Cluster {
     scheduler: Proc,
     /// The processes' logs, removed with the cluster unless a step failed.
     logs: std::path::PathBuf,
-    keep_logs: std::cell::Cell<bool>,
+    keep_logs: bool,
     workers: Vec<Proc>,
     url: String,
 }
@@ -165,15 +157,15 @@ impl Cluster {
             let args = ["worker", "--scheduler", &url, "--threads", "1", "--name", &name, "--grace-secs", "1"];
             workers.push(spawn_until(&args, "registered with scheduler", &logs.join(format!("{name}.log")))?.0);
         }
-        Ok(Cluster { scheduler, logs, keep_logs: false.into(), workers, url })
+        Ok(Cluster { scheduler, logs, keep_logs: false, workers, url })
     }
 
     /// `failure`, with the warnings and errors the cluster's processes logged; their logs are kept.
-    fn explain(&self, failure: Failure) -> Failure {
+    fn explain(&mut self, failure: Failure) -> Failure {
         let logged = logged_trouble(&self.logs, 10);
         let dir = self.logs.display();
         let logged = if logged.is_empty() { "nothing".to_string() } else { format!("\n  {}", logged.join("\n  ")) };
-        self.keep_logs.set(true);
+        self.keep_logs = true;
         let failure = match failure {
             Failure::Input(message) => message,
             Failure::Other(e) => format!("{e:#}"),
@@ -216,6 +208,14 @@ impl Cluster {
             .await
             .with_context(|| format!("connecting to {url}"))?;
         Ok(JobServiceClient::new(channel))
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if !self.keep_logs {
+            let _ = std::fs::remove_dir_all(&self.logs);
+        }
     }
 }
 
@@ -399,7 +399,7 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
     let before = one_block_seconds(cpu_block, isa, 21)?;
 
     // Cluster 1: (1) the tiny tasks, then (2) the round trips.
-    let cluster = Cluster::start()?;
+    let mut cluster = Cluster::start()?;
     let started = Instant::now();
     let (tiny_seconds, mut rtts, mut json_rtts, mut unary) = block_on(1, async {
         let mut client = cluster.client().await?;
@@ -440,7 +440,7 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
     let mut clusters = vec![cluster.finish("tiny tasks, round trips", started)];
 
     // Cluster 2: (3) `cpu_tasks` tasks of ~5 ms of CPU each, on an uncalibrated scheduler.
-    let cluster = Cluster::start()?;
+    let mut cluster = Cluster::start()?;
     let started = Instant::now();
     let cpu_seconds = block_on(1, async {
         let mut client = cluster.client().await?;

@@ -100,14 +100,7 @@ pub fn scheduler(args: SchedulerArgs) -> Result<(), Failure> {
         };
         println!("riskgrid scheduler listening on {addr} (store: {db}{scrape})");
         let _ = std::io::stdout().flush();
-        // A spawned task, not `block_on`'s own future: on a current-thread runtime, waking that
-        // future writes the I/O driver's eventfd (a syscall and an extra epoll turn), and the
-        // server's accept loop was woken once per call.
-        let serving =
-            tokio::spawn(
-                async move { serve_with_metrics(listener, metrics, scheduler, &options, shutdown_signal()).await },
-            );
-        serving.await.context("the server task")?.context("serving")?;
+        serve_with_metrics(listener, metrics, scheduler, &options, shutdown_signal()).await.context("serving")?;
         Ok(())
     })
 }

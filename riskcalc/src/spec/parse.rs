@@ -29,10 +29,7 @@ pub fn parse_yaml(text: &str) -> Result<JobSpec, SpecErrors> {
         Ok(spec) => spec,
         Err(_) => {
             let de = serde_yaml::Deserializer::from_str(text);
-            serde_path_to_error::deserialize(de).map_err(|e| {
-                let path = e.path().to_string();
-                SpecErrors(vec![to_field_error(&path, &e.into_inner().to_string())])
-            })?
+            serde_path_to_error::deserialize(de).map_err(path_error)?
         }
     };
     spec.validate()?;
@@ -49,15 +46,18 @@ pub fn parse_json(text: &str) -> Result<JobSpec, SpecErrors> {
         Ok(spec) => spec,
         Err(_) => {
             de = serde_json::Deserializer::from_str(text);
-            serde_path_to_error::deserialize(&mut de).map_err(|e| {
-                let path = e.path().to_string();
-                SpecErrors(vec![to_field_error(&path, &e.into_inner().to_string())])
-            })?
+            serde_path_to_error::deserialize(&mut de).map_err(path_error)?
         }
     };
     de.end().map_err(|e| SpecErrors::single(ROOT_PATH, format!("trailing characters: {e}")))?;
     spec.validate()?;
     Ok(spec)
+}
+
+/// A deserialization error with its field path, as a [`FieldError`].
+fn path_error<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> SpecErrors {
+    let path = e.path().to_string();
+    SpecErrors(vec![to_field_error(&path, &e.into_inner().to_string())])
 }
 
 /// Parses job-file text, choosing JSON for a name ending in `.json` (any

@@ -31,21 +31,22 @@ pub fn start(grid: &Arc<Grid>, id: JobId, interval: Duration, first: Option<pb::
     let (tx, rx) = mpsc::channel(BUFFER);
     let mut watcher =
         Watcher { id, interval, sequence: 0, state: None, shown: None, seen: 0, last_progress: Instant::now() };
-    let mut ready: Vec<Result<pb::JobEvent, Status>> = first.map(|e| Ok(watcher.event(grid, e))).into_iter().collect();
+    // At most 4 events into an empty channel of 16: `try_send` cannot find it full.
+    if let Some(event) = first {
+        let _ = tx.try_send(Ok(watcher.event(grid, event)));
+    }
     let ended = match watcher.due(grid) {
         Ok((events, ended)) => {
-            ready.extend(events.into_iter().map(Ok));
+            for event in events {
+                let _ = tx.try_send(Ok(event));
+            }
             ended
         }
         Err(e) => {
-            ready.push(Err(e));
+            let _ = tx.try_send(Err(e));
             true
         }
     };
-    // At most 4 events into an empty channel of 16: `try_send` cannot find it full.
-    for event in ready {
-        let _ = tx.try_send(event);
-    }
     if !ended {
         tokio::spawn(watcher.follow(Arc::clone(grid), tx));
     }
