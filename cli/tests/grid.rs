@@ -368,3 +368,105 @@ async fn next_down(down: &mut tonic::Streaming<pb::WorkDown>, within_ms: u64) ->
     let message = tokio::time::timeout(Duration::from_millis(within_ms), down.message()).await.ok()?;
     Some(message.unwrap().expect("the stream stays open"))
 }
+
+/// SubmitAndWatch holds the answer of a job expected to end within the settle window until
+/// it ends (then the whole stream comes at once), and answers a long job at once. A probe
+/// worker takes the tasks and never finishes them; cancelling ends the jobs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_and_watch_holds_a_quick_jobs_answer_until_it_ends_and_answers_a_long_one_at_once() {
+    use riskgrid_proto::v1::worker_service_client::WorkerServiceClient;
+    use tokio_stream::wrappers::UnboundedReceiverStream;
+
+    let (_s, url) = scheduler(&["--settle-ms", "60000"]);
+    let mut workers = WorkerServiceClient::connect(url.clone()).await.unwrap();
+    let register = pb::RegisterRequest {
+        worker_name: "probe".into(),
+        cores: 1,
+        version: env!("CARGO_PKG_VERSION").into(),
+        ..Default::default()
+    };
+    let worker_id = workers.register(register).await.unwrap().into_inner().worker_id;
+    let (up, rx) = tokio::sync::mpsc::unbounded_channel();
+    up.send(pb::WorkUp { worker_id, hold: Some(1), ..Default::default() }).unwrap();
+    let mut down = workers.work(UnboundedReceiverStream::new(rx)).await.unwrap().into_inner();
+    let jobs = JobServiceClient::connect(url.clone()).await.unwrap();
+    let job = |paths: &str, id: &str| pb::SubmitAndWatchRequest {
+        submit: Some(pb::SubmitJobRequest {
+            spec: Some(yaml(&format!(
+                "seed: 1
+market: {{rate: 0.03, underlyings: [{{id: A, spot: 100, dividend_yield: 0.01, vol: 0.2}}]}}
+portfolio: [{{id: call, instrument: {{type: european, underlying: A, option: call, strike: 100, maturity: 1}}}}]
+analysis: {{paths: {paths}, block_size: 64}}
+"
+            ))),
+            client_request_id: id.into(),
+            ..Default::default()
+        }),
+        min_progress_interval_ms: 0,
+    };
+
+    // One block: expected to take microseconds. Its task reaches the probe, and the answer waits.
+    let mut held = tokio::spawn({
+        let mut jobs = jobs.clone();
+        let request = job("64", "quick");
+        async move { jobs.submit_and_watch(request).await }
+    });
+    let task = loop {
+        if let Some(task) = next_down(&mut down, 5_000).await.expect("the quick job's task").tasks.pop() {
+            break task;
+        }
+    };
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), &mut held).await.is_err(),
+        "SubmitAndWatch answered while its quick job was still running"
+    );
+    let cancel = pb::CancelJobRequest { job_id: task.job_id.clone(), reason: "test".into() };
+    jobs.clone().cancel_job(cancel).await.unwrap();
+    let answer = tokio::time::timeout(Duration::from_secs(5), held).await.expect("answered once the job ended");
+    let events = all_events(answer.unwrap().unwrap().into_inner()).await;
+    assert!(
+        matches!(&events[0], pb::job_event::Event::Submitted(s) if s.job_id == task.job_id && s.created),
+        "{events:?}"
+    );
+    assert_eq!(states(&events), vec![pb::JobState::Cancelled], "the whole history in one snapshot: {events:?}");
+
+    // 10^10 paths: minutes of work. Answered at once, while the job waits or runs.
+    let answer =
+        tokio::time::timeout(Duration::from_secs(5), jobs.clone().submit_and_watch(job("10000000000", "long")))
+            .await
+            .expect("a long job is answered at once");
+    let mut stream = answer.unwrap().into_inner();
+    let first = stream.message().await.unwrap().unwrap().event.unwrap();
+    let pb::job_event::Event::Submitted(submitted) = first else { panic!("first event: {first:?}") };
+    let next = stream.message().await.unwrap().unwrap().event.unwrap();
+    let pb::job_event::Event::StateChange(change) = &next else { panic!("second event: {next:?}") };
+    assert!(
+        [pb::JobState::Queued, pb::JobState::Running].contains(&change.state()),
+        "the long job had not ended: {next:?}"
+    );
+    let cancel = pb::CancelJobRequest { job_id: submitted.job_id, reason: "test".into() };
+    jobs.clone().cancel_job(cancel).await.unwrap();
+    assert_eq!(states(&all_events(stream).await).last(), Some(&pb::JobState::Cancelled));
+}
+
+/// Every event of a watch stream, to its end (bounded).
+async fn all_events(mut stream: tonic::Streaming<pb::JobEvent>) -> Vec<pb::job_event::Event> {
+    let mut events = Vec::new();
+    while let Some(event) =
+        tokio::time::timeout(Duration::from_secs(10), stream.message()).await.expect("the stream ends").unwrap()
+    {
+        events.extend(event.event);
+    }
+    events
+}
+
+/// The states a stream's state changes moved to, in order.
+fn states(events: &[pb::job_event::Event]) -> Vec<pb::JobState> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            pb::job_event::Event::StateChange(c) => Some(c.state()),
+            _ => None,
+        })
+        .collect()
+}

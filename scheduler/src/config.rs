@@ -28,6 +28,10 @@ pub struct SchedulerConfig {
     pub retention_ms: Option<Millis>,
     /// Only chooses how fast compile-time calibration runs, never its result.
     pub isa: Isa,
+    /// SubmitAndWatch holds its answer up to this long for a job expected to end within it,
+    /// so that the submission, the job's state changes and its result reach the client in one
+    /// message; 0 answers at once.
+    pub settle_ms: Millis,
 }
 
 impl Default for SchedulerConfig {
@@ -43,6 +47,7 @@ impl Default for SchedulerConfig {
             default_tenant: Some(TenantConfig::default()),
             retention_ms: None,
             isa: Isa::detect(),
+            settle_ms: 1,
         }
     }
 }

@@ -596,6 +596,16 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
         demand
     }
 
+    /// How long SubmitAndWatch may hold its answer for job `id` while waiting for it to end:
+    /// the configured `settle_ms` when the cost model expects the job to take less than that
+    /// of one core, else 0 (answer at once).
+    pub fn settle_ms(&self, id: JobId) -> Millis {
+        let window = self.config.settle_ms;
+        let Some(job) = self.jobs.get(&id) else { return 0 };
+        let expected_ms = self.cost.seconds(job.record().tasks.iter().map(|t| t.cost).sum()) * 1000.0;
+        if expected_ms < window as f64 { window } else { 0 }
+    }
+
     /// Estimated core-seconds of a job that is not submitted (for pre-submit plans).
     pub fn estimate_core_seconds(&self, spec: &JobSpec, historical_csv: Option<&str>) -> Result<f64> {
         spec.validate().map_err(|e| Error::InvalidSpec(e.to_string()))?;

@@ -588,3 +588,21 @@ fn asking_again_and_again_does_not_pile_long_tasks_on_one_worker() {
     let other = worker(&mut s, 1);
     assert_eq!(s.lease(other, 100).unwrap().len(), 2);
 }
+
+#[test]
+fn only_a_job_expected_to_end_within_the_settle_window_may_hold_its_answer() {
+    let (spec, _) = &*SMALL;
+    // Expected to take microseconds: SubmitAndWatch may wait the whole window for its end.
+    let mut quick = Scheduler::new(SchedulerConfig { settle_ms: 5, ..config(1.0e12) }, manual(), MemStore::new());
+    let job = quick.submit(&tenant(), SubmitRequest::new(spec.clone())).unwrap();
+    assert_eq!(quick.settle_ms(job), 5);
+    // ~5 core-seconds (ten half-second tasks): answered at once.
+    let mut long = Scheduler::new(SchedulerConfig { settle_ms: 5, ..config(TWO_BLOCKS) }, manual(), MemStore::new());
+    let job = long.submit(&tenant(), SubmitRequest::new(spec.clone())).unwrap();
+    assert_eq!(long.settle_ms(job), 0);
+    // A window of 0 turns it off; an unknown job never waits.
+    let mut off = Scheduler::new(SchedulerConfig { settle_ms: 0, ..config(1.0e12) }, manual(), MemStore::new());
+    let job = off.submit(&tenant(), SubmitRequest::new(spec.clone())).unwrap();
+    assert_eq!(off.settle_ms(job), 0);
+    assert_eq!(quick.settle_ms(riskgrid_scheduler::JobId(99)), 0);
+}

@@ -53,6 +53,11 @@ pub struct SchedulerArgs {
     /// Forget finished jobs this many seconds after they end (default: keep them).
     #[arg(long)]
     pub retention_secs: Option<u64>,
+    /// SubmitAndWatch holds its answer up to this many ms for a job expected to end within
+    /// it, so that the submission and the result reach the client in one message; 0 answers
+    /// at once.
+    #[arg(long, default_value_t = 1)]
+    pub settle_ms: u64,
     #[command(flatten)]
     pub capacity: crate::capacity::CapacityArgs,
 }
@@ -70,6 +75,7 @@ pub fn scheduler(args: SchedulerArgs) -> Result<(), Failure> {
             max_attempts: args.max_attempts.max(1),
             planner: PlannerConfig { target_seconds: args.task_seconds },
             retention_ms: args.retention_secs.map(|s| s * 1000),
+            settle_ms: args.settle_ms,
             initial_throughput: args.initial_throughput.unwrap_or(riskgrid_scheduler::CostModel::DEFAULT_THROUGHPUT),
             ..SchedulerConfig::default()
         },

@@ -156,6 +156,9 @@ impl JobService for Jobs {
         let r = request.into_inner();
         let submit = r.submit.ok_or_else(|| status::invalid("submit", "required"))?;
         let (id, submitted) = self.submit(caller.as_ref(), submit).await?;
+        if submitted.created {
+            watch::settle(&self.grid, id).await;
+        }
         let first = Some(pb::job_event::Event::Submitted(submitted));
         Ok(Response::new(watch::start(&self.grid, id, progress_interval(r.min_progress_interval_ms), first)))
     }

@@ -3,7 +3,8 @@
 //!
 //! The events due when the call is made go into the stream before the handler returns, so
 //! they leave in the same write as the response headers (one wake-up of the client, not two);
-//! a spawned task sends the rest as the job changes.
+//! a spawned task sends the rest as the job changes. SubmitAndWatch first lets a job expected
+//! to end within the settle window end ([`settle`]): then its answer is one write.
 
 use super::convert;
 use super::grid::Grid;
@@ -51,6 +52,27 @@ pub fn start(grid: &Arc<Grid>, id: JobId, interval: Duration, first: Option<pb::
         tokio::spawn(watcher.follow(Arc::clone(grid), tx));
     }
     ReceiverStream::new(rx)
+}
+
+/// Waits for job `id` to end, for at most the scheduler's settle window for it (none for a
+/// job expected to take longer: see `Scheduler::settle_ms`). SubmitAndWatch answers after
+/// this, so a short job's whole answer (submission, state changes, result, trailers) leaves
+/// in one write and wakes the client once; otherwise the submission would wake it once and
+/// the result again, a wake-up that competes for the CPUs computing the job.
+pub async fn settle(grid: &Grid, id: JobId) {
+    let window = grid.lock().sched.settle_ms(id);
+    if window == 0 {
+        return;
+    }
+    let mut changes = grid.subscribe();
+    let ended = async {
+        while !peek(grid, id).map_or(true, |(state, _)| is_terminal(state)) {
+            if changes.changed().await.is_err() {
+                return;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_millis(window), ended).await;
 }
 
 /// What one watch call has sent so far.
