@@ -36,6 +36,8 @@ pub use lease::Lease;
 pub use planner::{PlannedTask, PlannerConfig, plan_pricing, plan_risk};
 pub use queue::{TenantConfig, TenantUsage};
 pub use sqlite_store::{Durability, SqliteStore};
-pub use state::{HeartbeatReply, JobStatus, Scheduler, SchedulerStats, SubmitRequest, TickReport, WorkerInfo};
+pub use state::{
+    HeartbeatReply, JobEnded, JobStatus, Scheduler, SchedulerStats, SubmitRequest, TickReport, WorkerInfo,
+};
 pub use store::{JobStore, MemStore, StoreError, StoredJob};
 pub use task::{TaskKind, TaskSpec};

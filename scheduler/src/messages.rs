@@ -9,6 +9,20 @@ use riskcalc::spec::JobSpec;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// A job that reached a terminal state, for the adapter's "job finished" log line (the core
+/// does no I/O; see `Scheduler::take_ended`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobEnded {
+    pub job: JobId,
+    pub tenant: TenantId,
+    /// The terminal state's name ("succeeded", "failed", "cancelled").
+    pub state: &'static str,
+    /// From submission to the end, when known.
+    pub elapsed_ms: Option<Millis>,
+    /// Why a job failed.
+    pub reason: Option<String>,
+}
+
 /// A client's request to run a job.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubmitRequest {

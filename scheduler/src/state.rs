@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::ids::{JobId, TaskId, TenantId, WorkerId};
 use crate::job::{Applied, BlockResult, Job, JobEvent, JobRecord, TaskStatus};
 use crate::lease::{Held, Lease, LeaseTable};
-pub use crate::messages::{HeartbeatReply, JobStatus, SchedulerStats, SubmitRequest, TickReport, WorkerInfo};
+pub use crate::messages::{HeartbeatReply, JobEnded, JobStatus, SchedulerStats, SubmitRequest, TickReport, WorkerInfo};
 use crate::planner::{plan_pricing, plan_risk};
 use crate::queue::{FairQueue, TenantUsage};
 use crate::store::{JobStore, StoreError};
@@ -56,6 +56,8 @@ pub struct Scheduler<C: Clock, S: JobStore> {
     next_worker: u64,
     tasks_completed: u64,
     lease_expiries: u64,
+    /// Jobs ended since the last `take_ended`.
+    ended: Vec<JobEnded>,
 }
 
 fn store_err(e: StoreError) -> Error {
@@ -83,6 +85,7 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
             next_worker: 1,
             tasks_completed: 0,
             lease_expiries: 0,
+            ended: Vec::new(),
         }
     }
 
@@ -461,6 +464,12 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
         self.finalize(job)
     }
 
+    /// The jobs that ended since the last call, oldest first (for the adapter to log once
+    /// the calls that ended them have answered).
+    pub fn take_ended(&mut self) -> Vec<JobEnded> {
+        std::mem::take(&mut self.ended)
+    }
+
     /// A job reached a terminal state: free its leases, dequeue it, persist the outcome.
     fn finalize(&mut self, id: JobId) -> Result<()> {
         let Some(job) = self.jobs.get(&id) else { return Ok(()) };
@@ -468,11 +477,11 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
         let outcome = job.outcome();
         let state = job.state();
         let reason = match state {
-            crate::job::JobState::Failed { reason, .. } => Some(reason.as_str()),
+            crate::job::JobState::Failed { reason, .. } => Some(reason.clone()),
             _ => None,
         };
         let elapsed_ms = state.finished_at().map(|t| t.saturating_sub(job.record().submitted_at));
-        tracing::info!(job = %id, tenant = %tenant, state = state.name(), elapsed_ms, reason, "job finished");
+        self.ended.push(JobEnded { job: id, tenant: tenant.clone(), state: state.name(), elapsed_ms, reason });
         for (task, held) in self.leases.release_job(id) {
             self.queue.on_release(&tenant);
             if let Some(w) = self.workers.get_mut(&held.worker) {

@@ -606,3 +606,17 @@ fn only_a_job_expected_to_end_within_the_settle_window_may_hold_its_answer() {
     assert_eq!(off.settle_ms(job), 0);
     assert_eq!(quick.settle_ms(riskgrid_scheduler::JobId(99)), 0);
 }
+
+#[test]
+fn each_ended_job_is_handed_over_once_for_the_log() {
+    let (spec, oracle) = &*SMALL;
+    let mut s = Scheduler::new(config(1.0e12), manual(), MemStore::new());
+    let done = s.submit(&tenant(), SubmitRequest::new(spec.clone())).unwrap();
+    let dropped = s.submit(&tenant(), SubmitRequest::new(spec.clone())).unwrap();
+    assert!(s.take_ended().is_empty(), "nothing has ended");
+    s.cancel(&tenant(), dropped).unwrap();
+    run_to_end(&mut s, done, oracle, 1);
+    let ended: Vec<(riskgrid_scheduler::JobId, &str)> = s.take_ended().iter().map(|e| (e.job, e.state)).collect();
+    assert_eq!(ended, vec![(dropped, "cancelled"), (done, "succeeded")]);
+    assert!(s.take_ended().is_empty(), "handed over once");
+}

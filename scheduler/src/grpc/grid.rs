@@ -186,6 +186,24 @@ impl Grid {
         self.changes.send_modify(|v| *v = v.wrapping_add(1));
     }
 
+    /// Logs "job finished" for each job that ended since the last call. Called after the
+    /// calls that end jobs (a completion, only once the job's watchers have sent the result:
+    /// the write of the log line is not on the result's path) and on every tick, which catches
+    /// jobs ended anywhere else.
+    pub fn log_ended(&self) {
+        let ended = self.lock().sched.take_ended();
+        for e in ended {
+            tracing::info!(
+                job = %e.job,
+                tenant = %e.tenant,
+                state = e.state,
+                elapsed_ms = e.elapsed_ms,
+                reason = e.reason.as_deref(),
+                "job finished"
+            );
+        }
+    }
+
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.changes.subscribe()
     }

@@ -230,6 +230,7 @@ impl JobService for Jobs {
             let why = if r.reason.is_empty() { String::new() } else { format!(" ({})", r.reason) };
             tracing::info!(job = %id, "job cancelled{why}");
             self.grid.changed();
+            self.grid.log_ended();
         }
         Ok(Response::new(pb::CancelJobResponse { state: state as i32, cancelled }))
     }

@@ -186,6 +186,7 @@ async fn tick_loop(grid: Arc<Grid>, every: Duration) {
     loop {
         interval.tick().await;
         let report = grid.lock().sched.tick();
+        grid.log_ended();
         match report {
             Ok(r) => {
                 if !r.jobs_purged.is_empty() {

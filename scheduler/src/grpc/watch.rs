@@ -12,46 +12,53 @@ use super::status;
 use crate::ids::JobId;
 use crate::job::JobState;
 use riskgrid_proto::v1 as pb;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
 
 /// The stream a watch call answers with.
-pub type Events = ReceiverStream<Result<pb::JobEvent, Status>>;
+pub type Events = Pin<Box<dyn Stream<Item = Result<pb::JobEvent, Status>> + Send>>;
 
 /// Events buffered between the watcher and the connection: more than one turn's worth (a
 /// state change, a progress event and the result).
 const BUFFER: usize = 16;
 
 /// Starts following `id`: `first` (if any) and the events due now are in the stream when
-/// this returns; a task sends the rest until the job ends or the caller goes away.
+/// this returns. A job that has ended gets just those; otherwise a task sends the rest until
+/// the job ends or the caller goes away.
 pub fn start(grid: &Arc<Grid>, id: JobId, interval: Duration, first: Option<pb::job_event::Event>) -> Events {
-    let (tx, rx) = mpsc::channel(BUFFER);
     let mut watcher =
         Watcher { id, interval, sequence: 0, state: None, shown: None, seen: 0, last_progress: Instant::now() };
-    // At most 4 events into an empty channel of 16: `try_send` cannot find it full.
+    let mut now = Vec::with_capacity(4);
     if let Some(event) = first {
-        let _ = tx.try_send(Ok(watcher.event(grid, event)));
+        now.push(Ok(watcher.event(grid, event)));
     }
     let ended = match watcher.due(grid) {
         Ok((events, ended)) => {
-            for event in events {
-                let _ = tx.try_send(Ok(event));
-            }
+            now.extend(events.into_iter().map(Ok));
             ended
         }
         Err(e) => {
-            let _ = tx.try_send(Err(e));
+            now.push(Err(e));
             true
         }
     };
-    if !ended {
-        tokio::spawn(watcher.follow(Arc::clone(grid), tx));
+    if ended {
+        // No channel to allocate (its first block holds 32 events) and no task to spawn.
+        return Box::pin(tokio_stream::iter(now));
     }
-    ReceiverStream::new(rx)
+    let (tx, rx) = mpsc::channel(BUFFER);
+    // At most 4 events into an empty channel of 16: `try_send` cannot find it full.
+    for event in now {
+        let _ = tx.try_send(event);
+    }
+    tokio::spawn(watcher.follow(Arc::clone(grid), tx));
+    Box::pin(ReceiverStream::new(rx))
 }
 
 /// Waits for job `id` to end, for at most the scheduler's settle window for it (none for a

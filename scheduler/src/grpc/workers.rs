@@ -257,6 +257,7 @@ impl WorkerService for Workers {
         while let Some(b) = stream.message().await? {
             self.take(worker, &mut parts, &mut tally, b)?;
         }
+        self.grid.log_ended();
         Ok(Response::new(tally.ack(parts)))
     }
 
@@ -320,6 +321,7 @@ impl WorkerService for Workers {
         tracing::info!(worker = %r.worker_id, returned = returned.len(), deregister = r.deregister, "worker draining");
         self.grid.work_available();
         self.grid.changed();
+        self.grid.log_ended();
         Ok(Response::new(pb::DrainResponse { returned_task_ids: returned.iter().map(ToString::to_string).collect() }))
     }
 }
@@ -381,6 +383,7 @@ impl Workers {
         }
         self.grid.work_available();
         self.grid.changed();
+        self.grid.log_ended();
         Ok(pb::CompleteTaskResponse { ignored_task_ids: ignored, results: Some(results) })
     }
 
