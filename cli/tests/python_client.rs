@@ -13,6 +13,7 @@ use std::time::Duration;
 
 mod common;
 use common::grid::*;
+use common::tls::{certs, tls_flags, tls_scheduler, tls_worker};
 
 const REQUIRE_ENV: &str = "RISKGRID_REQUIRE_TOOLS";
 
@@ -117,6 +118,51 @@ fn python_bad_job_names_the_field_and_creates_nothing() {
     assert!(out.stdout.is_empty(), "stdout: {}", String::from_utf8_lossy(&out.stdout));
     assert!(stderr.contains("error: job_yaml: analysis.paths: number of paths must be at least 1"), "stderr: {stderr}");
     assert_eq!(jobs(&url), Vec::<Value>::new(), "a refused submission creates no job");
+}
+
+/// The Python client over mTLS, as the tenant its certificate names: with the CLI's flags it
+/// gets the bits of `riskgrid run`, with the same flags from the environment it lists the job
+/// under that tenant; without a certificate the scheduler refuses it, and with only some of
+/// the three flags it exits 2 naming them.
+#[test]
+fn python_over_mtls_runs_as_its_tenant_and_needs_all_three_files() {
+    let Some(python) = python_or_skip("python_over_mtls_runs_as_its_tenant_and_needs_all_three_files") else { return };
+    let dir = temp_dir("python-mtls");
+    let certs = certs(&dir, "alpha");
+    let (_s, url) = tls_scheduler(&certs, &[]);
+    let _w = tls_worker(&url, &certs);
+    let file = job_file(&dir, "job.yaml", 10_000);
+    let flags = tls_flags(&certs, "tenant-alpha");
+    let mut args: Vec<&str> = vec!["--scheduler", &url];
+    args.extend(flags.iter().map(String::as_str));
+    args.extend(["run", file.to_str().unwrap(), "--json"]);
+    let grid = json(&client(&python, &args, Duration::from_secs(60)));
+    let local = local(&file);
+    assert_bits(&grid["pricing"]["portfolio"], &local["pricing"]["portfolio"], &["value", "std_error"], "portfolio");
+
+    // The same files through the environment variables the `riskgrid` CLI reads.
+    let script = repo_root().join("clients/python/riskgrid_client.py");
+    let mut cmd = Command::new(&python);
+    cmd.arg(&script).args(["--scheduler", &url, "jobs"]).current_dir(std::env::temp_dir());
+    for (env, file) in
+        ["RISKGRID_TLS_CA", "RISKGRID_TLS_CERT", "RISKGRID_TLS_KEY"].iter().zip(flags.iter().skip(1).step_by(2))
+    {
+        cmd.env(env, file);
+    }
+    let out = common::output_within(&mut cmd, Duration::from_secs(30), "python client jobs over mTLS");
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let listed: Vec<Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["tenant"], "alpha", "{listed:?}");
+
+    let plain = client(&python, &["--scheduler", &url, "--timeout", "5", "jobs"], Duration::from_secs(30));
+    assert_eq!(plain.status.code(), Some(1), "a plaintext client is refused: {plain:?}");
+    let stderr = String::from_utf8_lossy(&plain.stderr);
+    assert!(stderr.starts_with("error: ") && stderr.contains("give --tls-ca, --tls-cert and --tls-key"), "{stderr}");
+    let partial = client(&python, &["--scheduler", &url, "--tls-ca", &flags[1], "jobs"], Duration::from_secs(30));
+    assert_eq!(partial.status.code(), Some(2), "{partial:?}");
+    assert!(String::from_utf8_lossy(&partial.stderr).contains("go together"), "{partial:?}");
 }
 
 /// The scheduler's reflection service read by another gRPC implementation (grpcio's C core,

@@ -7,53 +7,17 @@
 
 mod common;
 
-use common::Proc;
-use common::grid::{assert_same_bits, job_file, json, local, riskgrid, scheduler, temp_dir, wait_until};
+use common::grid::{assert_same_bits, job_file, json, local, riskgrid, temp_dir, wait_until};
+use common::tls::{certs, tls_flags, tls_scheduler, tls_worker};
 use riskgrid_proto::v1 as pb;
 use riskgrid_proto::v1::job_service_client::JobServiceClient;
 use riskgrid_proto::v1::worker_service_client::WorkerServiceClient;
 use riskgrid_security::Identity;
 use riskgrid_security::certs::{Ca, Validity};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::time::Duration;
 use tonic::Code;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
-
-/// `riskgrid certs init` into a fresh directory.
-fn certs(dir: &Path, tenants: &str) -> PathBuf {
-    let certs = dir.join("certs");
-    let out = riskgrid(
-        &["certs", "init", "--dir", certs.to_str().unwrap(), "--tenants", tenants, "--workers", "1", "--admin", "ops"],
-        Duration::from_secs(20),
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    certs
-}
-
-fn p(dir: &Path, name: &str) -> String {
-    dir.join(name).to_str().unwrap().to_owned()
-}
-
-/// A scheduler serving mTLS with the certificates in `certs`.
-fn tls_scheduler(certs: &Path, extra: &[&str]) -> (Proc, String) {
-    let (cert, key, ca) = (p(certs, "scheduler.pem"), p(certs, "scheduler-key.pem"), p(certs, "ca.pem"));
-    let mut args = vec!["--tls-cert", &cert, "--tls-key", &key, "--tls-client-ca", &ca];
-    args.extend_from_slice(extra);
-    scheduler(&args)
-}
-
-/// The CLI's TLS flags for identity `who` (e.g. `tenant-alpha`).
-fn tls_flags(certs: &Path, who: &str) -> Vec<String> {
-    vec![
-        "--tls-ca".into(),
-        p(certs, "ca.pem"),
-        "--tls-cert".into(),
-        p(certs, &format!("{who}.pem")),
-        "--tls-key".into(),
-        p(certs, &format!("{who}-key.pem")),
-    ]
-}
 
 fn run_cli(args: &[String]) -> std::process::Output {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -211,13 +175,6 @@ fn a_tenant_sees_only_its_own_jobs() {
         let c = a.cancel_job(pb::CancelJobRequest { job_id: job, ..Default::default() }).await.unwrap().into_inner();
         assert!(c.cancelled);
     });
-}
-
-fn tls_worker(url: &str, certs: &Path) -> Proc {
-    let mut args: Vec<String> =
-        ["worker", "--scheduler", url, "--threads", "1", "--grace-secs", "5"].iter().map(|s| s.to_string()).collect();
-    args.extend(tls_flags(certs, "worker-0"));
-    Proc(Command::new(common::BIN).args(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap())
 }
 
 const CONFIG: &str = "tenants:

@@ -24,6 +24,12 @@ Command line::
     python clients/python/riskgrid_client.py submit job.yaml         # prints the job id
     python clients/python/riskgrid_client.py result JOB | cancel JOB | jobs
 
+mTLS (a scheduler serving off loopback requires it): give the CA, your certificate and
+your key, all three (``--tls-ca``/``--tls-cert``/``--tls-key``, or ``$RISKGRID_TLS_CA``,
+``$RISKGRID_TLS_CERT``, ``$RISKGRID_TLS_KEY`` as for the ``riskgrid`` CLI; in the library
+``Client(address, tls_ca=..., tls_cert=..., tls_key=...)``). Your certificate's
+``spiffe://`` identity decides your tenant; ``riskgrid certs init`` makes a set.
+
 Results are plain dicts shaped like the ``JobResult`` message (proto field names;
 64-bit integers as ints; enums by name; every field present, maps as dicts).
 Errors from the scheduler raise ``RiskgridError`` with the gRPC status code and the
@@ -169,21 +175,57 @@ def _target(address: str) -> str:
     return address.rstrip("/")
 
 
-class Client:
-    """A JobService client over an insecure (plaintext) channel.
+_TLS_ENV = ("RISKGRID_TLS_CA", "RISKGRID_TLS_CERT", "RISKGRID_TLS_KEY")
 
-    ``address`` is ``host:port`` or ``http://host:port``; ``timeout`` (seconds) bounds
-    every unary call, and ``submit_and_wait``/``watch`` when ``wait_timeout`` is given.
+
+class TlsConfigError(ValueError):
+    """Only some of the CA, certificate and key were given."""
+
+
+def _tls_files(ca, cert, key) -> tuple[bytes, bytes, bytes] | None:
+    """The PEM bytes of the CA, certificate and key (each defaulting to its environment
+    variable), or ``None`` when none is given; ``TlsConfigError`` when only some are."""
+    paths = [given or os.environ.get(env) or None for given, env in zip((ca, cert, key), _TLS_ENV)]
+    if not any(paths):
+        return None
+    if not all(paths):
+        raise TlsConfigError("tls_ca, tls_cert and tls_key (--tls-ca, --tls-cert, --tls-key) go together: "
+                         "give all three or none")
+    out = []
+    for path, what in zip(paths, ("--tls-ca", "--tls-cert", "--tls-key")):
+        try:
+            out.append(Path(path).read_bytes())
+        except OSError as e:
+            raise OSError(f"{what} {path}: {e.strerror or e}") from None
+    return out[0], out[1], out[2]
+
+
+class Client:
+    """A JobService client: plaintext, or mTLS when the CA, certificate and key are given.
+
+    ``address`` is ``host:port``, ``http://host:port`` or ``https://host:port``; ``timeout``
+    (seconds) bounds every unary call, and ``submit_and_wait``/``watch`` when ``wait_timeout``
+    is given. ``tls_ca``, ``tls_cert`` and ``tls_key`` are PEM file paths (default
+    ``$RISKGRID_TLS_CA``, ``$RISKGRID_TLS_CERT``, ``$RISKGRID_TLS_KEY``): all three or none.
     """
 
-    def __init__(self, address: str | None = None, timeout: float = 30.0):
+    def __init__(self, address: str | None = None, timeout: float = 30.0,
+                 tls_ca: str | os.PathLike | None = None, tls_cert: str | os.PathLike | None = None,
+                 tls_key: str | os.PathLike | None = None):
         import grpc
 
         self._grpc = grpc
+        tls = _tls_files(tls_ca, tls_cert, tls_key)
         self._pb, pb_grpc = _load_stubs()
         self.address = _target(address or os.environ.get("RISKGRID_SCHEDULER") or DEFAULT_SCHEDULER)
         self.timeout = timeout
-        self._channel = grpc.insecure_channel(self.address)
+        self._tls = tls is not None
+        if tls is None:
+            self._channel = grpc.insecure_channel(self.address)
+        else:
+            ca, cert, key = tls
+            creds = grpc.ssl_channel_credentials(root_certificates=ca, private_key=key, certificate_chain=cert)
+            self._channel = grpc.secure_channel(self.address, creds)
         self._stub = pb_grpc.JobServiceStub(self._channel)
 
     def close(self) -> None:
@@ -205,7 +247,11 @@ class Client:
         code = e.code() if hasattr(e, "code") else None
         name = code.name if code is not None else "UNKNOWN"
         details = e.details() if hasattr(e, "details") else None
-        return RiskgridError(name, details or str(e))
+        message = details or str(e)
+        if name == "UNAVAILABLE" and not self._tls:
+            message += (f" (is a scheduler listening on {self.address}? If it serves mTLS, "
+                        "give --tls-ca, --tls-cert and --tls-key)")
+        return RiskgridError(name, message)
 
     def _submit_request(self, spec_text, fmt, request_id, priority, tenant, historical_csv):
         if fmt not in ("yaml", "json"):
@@ -324,6 +370,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="scheduler address, host:port or http://host:port "
                    "(default: $RISKGRID_SCHEDULER, else %(default)s)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per unary call (default: %(default)s)")
+    p.add_argument("--tls-ca", metavar="PEM", help="CA certificate the scheduler's must chain to; turns mTLS on "
+                   "(default: $RISKGRID_TLS_CA)")
+    p.add_argument("--tls-cert", metavar="PEM", help="your certificate; its spiffe:// identity is who you are "
+                   "(default: $RISKGRID_TLS_CERT)")
+    p.add_argument("--tls-key", metavar="PEM", help="your private key (default: $RISKGRID_TLS_KEY)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = sub.add_parser("run", help="submit a job file and wait for its result")
     run.add_argument("file", metavar="FILE")
@@ -345,9 +396,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     try:
-        with Client(args.scheduler, timeout=args.timeout) as grid:
+        tls = dict(tls_ca=args.tls_ca, tls_cert=args.tls_cert, tls_key=args.tls_key)
+        with Client(args.scheduler, timeout=args.timeout, **tls) as grid:
             if args.command in ("run", "submit"):
                 spec, fmt = _read_spec(args.file)
                 opts = dict(fmt=fmt, request_id=args.request_id, priority=args.priority, tenant=args.tenant)
@@ -372,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
     except RiskgridError as e:
         print(f"error: {e.message}", file=sys.stderr)
         return 2 if e.code == "INVALID_ARGUMENT" else 1
+    except TlsConfigError as e:
+        parser.error(str(e))
     except OSError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod grid;
+pub mod tls;
 
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
