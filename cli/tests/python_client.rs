@@ -120,6 +120,32 @@ fn python_bad_job_names_the_field_and_creates_nothing() {
     assert_eq!(jobs(&url), Vec::<Value>::new(), "a refused submission creates no job");
 }
 
+/// A historical-VaR job from the Python CLI: with its scenario file it gets the VaR and ES of
+/// `riskgrid run`, bit for bit; without it the scheduler's refusal names `historical_csv` and
+/// the CLI says which flag to give.
+#[test]
+fn python_historical_var_needs_its_scenario_file_and_gives_the_bits_of_run() {
+    let test = "python_historical_var_needs_its_scenario_file_and_gives_the_bits_of_run";
+    let Some(python) = python_or_skip(test) else { return };
+    let (job, csv) = (repo_root().join("examples/var_historical.yaml"), repo_root().join("examples/returns.csv"));
+    let (_s, url) = scheduler(&[]);
+    let _w = worker(&url, "w1");
+    let args = ["--scheduler", &url, "run", job.to_str().unwrap(), "--historical-csv", csv.to_str().unwrap(), "--json"];
+    let grid = json(&client(&python, &args, Duration::from_secs(120)));
+    let local = local(&job);
+    let (gl, ll) = (grid["risk"]["levels"].as_array().unwrap(), local["risk"]["levels"].as_array().unwrap());
+    assert!(!ll.is_empty());
+    assert_eq!(gl.len(), ll.len(), "VaR levels");
+    for (g, l) in gl.iter().zip(ll) {
+        assert_bits(g, l, &["confidence", "var", "es"], "risk level");
+    }
+
+    let out = client(&python, &["--scheduler", &url, "run", job.to_str().unwrap()], Duration::from_secs(30));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("error: historical_csv: ") && stderr.contains("--historical-csv"), "{stderr}");
+}
+
 /// The Python client over mTLS, as the tenant its certificate names: with the CLI's flags it
 /// gets the bits of `riskgrid run`, with the same flags from the environment it lists the job
 /// under that tenant; without a certificate the scheduler refuses it, and with only some of

@@ -22,6 +22,7 @@ Command line::
     python clients/python/riskgrid_client.py --scheduler 127.0.0.1:7878 run examples/european.yaml
     python clients/python/riskgrid_client.py run job.yaml --json     # the result as JSON
     python clients/python/riskgrid_client.py submit job.yaml         # prints the job id
+    python clients/python/riskgrid_client.py run var_historical.yaml --historical-csv returns.csv
     python clients/python/riskgrid_client.py result JOB | cancel JOB | jobs
 
 mTLS (a scheduler serving off loopback requires it): give the CA, your certificate and
@@ -383,6 +384,9 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--request-id", help="idempotency key (default: a new UUID)")
         cmd.add_argument("--priority", type=int, default=0, help="-100 to 100 within the tenant (default 0)")
         cmd.add_argument("--tenant", default="", help="tenant (default: the scheduler's `default`)")
+        cmd.add_argument("--historical-csv", metavar="CSV",
+                         help="the scenario file of a historical-VaR job (the file its "
+                         "analysis.risk.scenarios.historical.file names)")
     submit.add_argument("file", metavar="FILE")
     result = sub.add_parser("result", help="print a succeeded job's result")
     result.add_argument("job", metavar="JOB")
@@ -403,7 +407,9 @@ def main(argv: list[str] | None = None) -> int:
         with Client(args.scheduler, timeout=args.timeout, **tls) as grid:
             if args.command in ("run", "submit"):
                 spec, fmt = _read_spec(args.file)
-                opts = dict(fmt=fmt, request_id=args.request_id, priority=args.priority, tenant=args.tenant)
+                csv = Path(args.historical_csv).read_bytes() if args.historical_csv else b""
+                opts = dict(fmt=fmt, request_id=args.request_id, priority=args.priority, tenant=args.tenant,
+                            historical_csv=csv)
                 if args.command == "submit":
                     print(grid.submit(spec, **opts))
                     return 0
@@ -423,7 +429,10 @@ def main(argv: list[str] | None = None) -> int:
                 _print_result(res)
             return 0
     except RiskgridError as e:
-        print(f"error: {e.message}", file=sys.stderr)
+        hint = ""
+        if e.message.startswith("historical_csv: the spec uses historical scenarios"):
+            hint = " (give the file with --historical-csv CSV)"
+        print(f"error: {e.message}{hint}", file=sys.stderr)
         return 2 if e.code == "INVALID_ARGUMENT" else 1
     except TlsConfigError as e:
         parser.error(str(e))
