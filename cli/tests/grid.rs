@@ -5,7 +5,9 @@
 
 use riskgrid_proto::v1 as pb;
 use riskgrid_proto::v1::job_service_client::JobServiceClient;
+use riskgrid_proto::v1::worker_service_client::WorkerServiceClient;
 use std::time::{Duration, Instant};
+use tokio_stream::wrappers::UnboundedReceiverStream;
 
 mod common;
 use common::grid::*;
@@ -298,19 +300,9 @@ fn early_stop_ends_at_the_target_with_the_bits_of_run() {
 /// completion by its seq, and refuses a bad first message naming the field.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_work_stream_tops_a_worker_up_to_its_hold_and_acks_completions() {
-    use riskgrid_proto::v1::worker_service_client::WorkerServiceClient;
-    use tokio_stream::wrappers::UnboundedReceiverStream;
-
     // One block per task (an uncalibrated cost model at 1 path/s).
     let (_s, url) = scheduler(&["--initial-throughput", "1"]);
-    let mut workers = WorkerServiceClient::connect(url.clone()).await.unwrap();
-    let register = pb::RegisterRequest {
-        worker_name: "probe".into(),
-        cores: 1,
-        version: env!("CARGO_PKG_VERSION").into(),
-        ..Default::default()
-    };
-    let worker_id = workers.register(register).await.unwrap().into_inner().worker_id;
+    let (mut workers, worker_id) = register_probe(&url).await;
 
     // Bad first messages: nothing is served.
     for (first, code, field) in [
@@ -327,17 +319,13 @@ async fn the_work_stream_tops_a_worker_up_to_its_hold_and_acks_completions() {
         assert!(e.message().contains(field), "{e:?}");
     }
 
-    let (up, rx) = tokio::sync::mpsc::unbounded_channel();
-    up.send(pb::WorkUp { worker_id: worker_id.clone(), hold: Some(2), ..Default::default() }).unwrap();
-    let mut down = workers.work(UnboundedReceiverStream::new(rx)).await.unwrap().into_inner();
-    let job = "seed: 1
-market: {rate: 0.03, underlyings: [{id: A, spot: 100, dividend_yield: 0.01, vol: 0.2}]}
-portfolio: [{id: call, instrument: {type: european, underlying: A, option: call, strike: 100, maturity: 1}}]
-analysis: {paths: 512, block_size: 64}
-";
+    let (up, mut down) = open_work(&mut workers, &worker_id, 2).await;
     let mut jobs = JobServiceClient::connect(url.clone()).await.unwrap();
-    let submit =
-        pb::SubmitJobRequest { spec: Some(yaml(job)), client_request_id: "probe-1".into(), ..Default::default() };
+    let submit = pb::SubmitJobRequest {
+        spec: Some(yaml(&one_call_job(512))),
+        client_request_id: "probe-1".into(),
+        ..Default::default()
+    };
     jobs.submit_job(submit).await.unwrap();
 
     // Topped up to the hold of 2, and not beyond, though 8 tasks are queued.
@@ -363,6 +351,43 @@ analysis: {paths: 512, block_size: 64}
     assert_eq!(tasks.len(), 1);
 }
 
+/// A probe worker (one core) registered with the scheduler at `url`: a test drives its
+/// Work stream by hand. Returns the client and the worker id.
+async fn register_probe(url: &str) -> (WorkerServiceClient<tonic::transport::Channel>, String) {
+    let mut workers = WorkerServiceClient::connect(url.to_owned()).await.unwrap();
+    let register = pb::RegisterRequest {
+        worker_name: "probe".into(),
+        cores: 1,
+        version: env!("CARGO_PKG_VERSION").into(),
+        ..Default::default()
+    };
+    let worker_id = workers.register(register).await.unwrap().into_inner().worker_id;
+    (workers, worker_id)
+}
+
+/// Opens the probe's Work stream asking to hold `hold` tasks: what it sends up, what comes down.
+async fn open_work(
+    workers: &mut WorkerServiceClient<tonic::transport::Channel>,
+    worker_id: &str,
+    hold: u32,
+) -> (tokio::sync::mpsc::UnboundedSender<pb::WorkUp>, tonic::Streaming<pb::WorkDown>) {
+    let (up, rx) = tokio::sync::mpsc::unbounded_channel();
+    up.send(pb::WorkUp { worker_id: worker_id.to_owned(), hold: Some(hold), ..Default::default() }).unwrap();
+    let down = workers.work(UnboundedReceiverStream::new(rx)).await.unwrap().into_inner();
+    (up, down)
+}
+
+/// A one-call European job of `paths` paths in 64-path blocks.
+fn one_call_job(paths: u64) -> String {
+    format!(
+        "seed: 1
+market: {{rate: 0.03, underlyings: [{{id: A, spot: 100, dividend_yield: 0.01, vol: 0.2}}]}}
+portfolio: [{{id: call, instrument: {{type: european, underlying: A, option: call, strike: 100, maturity: 1}}}}]
+analysis: {{paths: {paths}, block_size: 64}}
+"
+    )
+}
+
 /// The next message of a Work stream within `within_ms`, or `None`.
 async fn next_down(down: &mut tonic::Streaming<pb::WorkDown>, within_ms: u64) -> Option<pb::WorkDown> {
     let message = tokio::time::timeout(Duration::from_millis(within_ms), down.message()).await.ok()?;
@@ -374,31 +399,14 @@ async fn next_down(down: &mut tonic::Streaming<pb::WorkDown>, within_ms: u64) ->
 /// worker takes the tasks and never finishes them; cancelling ends the jobs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn submit_and_watch_holds_a_quick_jobs_answer_until_it_ends_and_answers_a_long_one_at_once() {
-    use riskgrid_proto::v1::worker_service_client::WorkerServiceClient;
-    use tokio_stream::wrappers::UnboundedReceiverStream;
-
     let (_s, url) = scheduler(&["--settle-ms", "60000"]);
-    let mut workers = WorkerServiceClient::connect(url.clone()).await.unwrap();
-    let register = pb::RegisterRequest {
-        worker_name: "probe".into(),
-        cores: 1,
-        version: env!("CARGO_PKG_VERSION").into(),
-        ..Default::default()
-    };
-    let worker_id = workers.register(register).await.unwrap().into_inner().worker_id;
-    let (up, rx) = tokio::sync::mpsc::unbounded_channel();
-    up.send(pb::WorkUp { worker_id, hold: Some(1), ..Default::default() }).unwrap();
-    let mut down = workers.work(UnboundedReceiverStream::new(rx)).await.unwrap().into_inner();
+    let (mut workers, worker_id) = register_probe(&url).await;
+    // Kept open: the probe holds its task until the test cancels the job.
+    let (_up, mut down) = open_work(&mut workers, &worker_id, 1).await;
     let jobs = JobServiceClient::connect(url.clone()).await.unwrap();
-    let job = |paths: &str, id: &str| pb::SubmitAndWatchRequest {
+    let job = |paths: u64, id: &str| pb::SubmitAndWatchRequest {
         submit: Some(pb::SubmitJobRequest {
-            spec: Some(yaml(&format!(
-                "seed: 1
-market: {{rate: 0.03, underlyings: [{{id: A, spot: 100, dividend_yield: 0.01, vol: 0.2}}]}}
-portfolio: [{{id: call, instrument: {{type: european, underlying: A, option: call, strike: 100, maturity: 1}}}}]
-analysis: {{paths: {paths}, block_size: 64}}
-"
-            ))),
+            spec: Some(yaml(&one_call_job(paths))),
             client_request_id: id.into(),
             ..Default::default()
         }),
@@ -408,7 +416,7 @@ analysis: {{paths: {paths}, block_size: 64}}
     // One block: expected to take microseconds. Its task reaches the probe, and the answer waits.
     let mut held = tokio::spawn({
         let mut jobs = jobs.clone();
-        let request = job("64", "quick");
+        let request = job(64, "quick");
         async move { jobs.submit_and_watch(request).await }
     });
     let task = loop {
@@ -432,7 +440,7 @@ analysis: {{paths: {paths}, block_size: 64}}
 
     // 10^10 paths: minutes of work. Answered at once, while the job waits or runs.
     let answer =
-        tokio::time::timeout(Duration::from_secs(5), jobs.clone().submit_and_watch(job("10000000000", "long")))
+        tokio::time::timeout(Duration::from_secs(5), jobs.clone().submit_and_watch(job(10_000_000_000, "long")))
             .await
             .expect("a long job is answered at once");
     let mut stream = answer.unwrap().into_inner();

@@ -171,7 +171,8 @@ impl JobService for Jobs {
         let r = request.into_inner();
         let id = convert::parse_job_id("job_id", &r.job_id)?;
         auth::check_visible(&self.grid, caller.as_ref(), id)?;
-        watch::snapshot(&self.grid, id)?;
+        // An unknown job fails the call, not the stream (a cheap look: `start` takes the snapshot).
+        watch::peek(&self.grid, id)?;
         Ok(Response::new(watch::start(&self.grid, id, progress_interval(r.min_progress_interval_ms), None)))
     }
 

@@ -133,7 +133,7 @@ pub fn is_terminal(s: pb::JobState) -> bool {
 /// What tells a watcher whether to look closer: the job's state and its merged block count
 /// (a full snapshot computes estimates, so a watcher woken by every merge of a busy grid
 /// takes one only when it will send something).
-fn peek(grid: &Grid, id: JobId) -> Result<(pb::JobState, u64), Status> {
+pub(super) fn peek(grid: &Grid, id: JobId) -> Result<(pb::JobState, u64), Status> {
     let g = grid.lock();
     let job = g.sched.job(id).ok_or_else(|| status::not_found_job(id))?;
     Ok((convert::state(job.state()), job.blocks_done()))
