@@ -42,6 +42,58 @@ pub struct DispatchArgs {
     /// Smaller sizes everywhere (a smoke run; figures are noisier, the 1M-task memory figure is extrapolated).
     #[arg(long)]
     pub quick: bool,
+    /// Measure only these figures (comma-separated; default: all), e.g. `--only round-trips`
+    /// to profile one path in isolation.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub only: Vec<Part>,
+    /// Where the processes run: `pinned` (the default) puts the scheduler, the bench's
+    /// client and worker 0 on CPU 0 and worker i on CPU i (`--cpus`), as a latency-tuned
+    /// grid pins one engine per core; `free` leaves them wherever the OS places them.
+    #[arg(long, value_enum, default_value_t = Layout::Pinned)]
+    pub layout: Layout,
+}
+
+/// How the bench places its processes on the machine's CPUs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// Scheduler and client on CPU 0, worker i on CPU i mod the CPUs there are.
+    Pinned,
+    /// No pinning.
+    Free,
+}
+
+impl Layout {
+    /// The CPU each process is pinned to: the scheduler's (and the client's), then each worker's.
+    fn cpus(self) -> Result<Option<(usize, Vec<usize>)>, Failure> {
+        if self == Layout::Free {
+            return Ok(None);
+        }
+        let allowed = crate::grid::affinity::allowed().map_err(|e| Failure::Other(anyhow::anyhow!(e)))?;
+        let cpus = allowed.cpus();
+        let first = *cpus.first().ok_or_else(|| Failure::Other(anyhow::anyhow!("no CPU to run on")))?;
+        Ok(Some((first, (0..WORKERS).map(|i| cpus[i % cpus.len()]).collect())))
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Layout::Pinned => "scheduler, client and worker 0 pinned to the first CPU, worker i to the i-th",
+            Layout::Free => "processes placed by the OS",
+        }
+    }
+}
+
+/// The bench's parts, each giving one or more figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Part {
+    /// N tiny tasks end to end (tasks/s).
+    Tiny,
+    /// Sequential single-block jobs, YAML and JSON, and the one-call floor (p50, p99).
+    RoundTrips,
+    /// 2,000 tasks of ~5 ms CPU on the two workers (ideal / wall).
+    Efficiency,
+    /// Scheduler memory with 1M queued tasks.
+    Memory,
 }
 
 #[derive(Debug, Serialize)]
@@ -51,6 +103,7 @@ struct DispatchOutput {
     workers: usize,
     worker_threads: usize,
     store: &'static str,
+    layout: Layout,
     figures: Vec<Figure>,
     /// What each cluster (scheduler + workers) used.
     clusters: Vec<ClusterUsage>,
@@ -136,11 +189,30 @@ struct Cluster {
     keep_logs: bool,
     workers: Vec<Proc>,
     url: String,
+    /// Where the bench's client thread runs while it drives this cluster (pinned layout).
+    client_cpu: Option<usize>,
+}
+
+/// The bench's thread pinned to the client's CPU until dropped; then its mask is restored (the
+/// in-process measurements spread over every core).
+struct ClientPin(Option<crate::grid::affinity::CpuList>);
+
+impl Drop for ClientPin {
+    fn drop(&mut self) {
+        if let Some(before) = &self.0 {
+            let _ = crate::grid::affinity::set(before);
+        }
+    }
 }
 
 impl Cluster {
-    fn start() -> Result<Cluster, Failure> {
-        let args = ["scheduler", "--listen", "127.0.0.1:0", "--initial-throughput", "1"];
+    fn start(layout: Layout) -> Result<Cluster, Failure> {
+        let pins = layout.cpus()?;
+        let scheduler_cpu = pins.as_ref().map(|(s, _)| s.to_string());
+        let mut args = vec!["scheduler", "--listen", "127.0.0.1:0", "--initial-throughput", "1"];
+        if let Some(cpu) = &scheduler_cpu {
+            args.extend(["--cpus", cpu]);
+        }
         static CLUSTERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = CLUSTERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let logs = std::env::temp_dir().join(format!("riskgrid-bench-{}-{n}", std::process::id()));
@@ -154,10 +226,24 @@ impl Cluster {
         let mut workers = Vec::new();
         for i in 0..WORKERS {
             let name = format!("bench-{i}");
-            let args = ["worker", "--scheduler", &url, "--threads", "1", "--name", &name, "--grace-secs", "1"];
+            let cpu = pins.as_ref().map(|(_, workers)| workers[i].to_string());
+            let mut args = vec!["worker", "--scheduler", &url, "--threads", "1", "--name", &name, "--grace-secs", "1"];
+            if let Some(cpu) = &cpu {
+                args.extend(["--cpus", cpu]);
+            }
             workers.push(spawn_until(&args, "registered with scheduler", &logs.join(format!("{name}.log")))?.0);
         }
-        Ok(Cluster { scheduler, logs, keep_logs: false, workers, url })
+        let client_cpu = pins.map(|(cpu, _)| cpu);
+        Ok(Cluster { scheduler, logs, keep_logs: false, workers, url, client_cpu })
+    }
+
+    /// Pins the calling thread where the layout puts the client, until the guard drops.
+    fn pin_client(&self) -> Result<ClientPin, Failure> {
+        let Some(cpu) = self.client_cpu else { return Ok(ClientPin(None)) };
+        let before = crate::grid::affinity::allowed().map_err(|e| Failure::Other(anyhow::anyhow!(e)))?;
+        crate::grid::affinity::set(&crate::grid::affinity::CpuList::single(cpu))
+            .map_err(|e| Failure::Other(anyhow::anyhow!("pinning the bench's client: {e}")))?;
+        Ok(ClientPin(Some(before)))
     }
 
     /// `failure`, with the warnings and errors the cluster's processes logged; their logs are kept.
@@ -236,6 +322,8 @@ fn european_spec(paths: u64, block_size: u64) -> Result<riskcalc::spec::JobSpec,
 }
 
 static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// This process's id, read once (`std::process::id` is a system call, and a round trip is timed).
+static BENCH_PID: std::sync::LazyLock<u32> = std::sync::LazyLock::new(std::process::id);
 
 /// Submits `yaml` and follows the job (JobService.SubmitAndWatch: one call) until its final
 /// result arrives; returns the job id and the time from the call to the result.
@@ -251,7 +339,7 @@ async fn submit_spec_and_wait(
     let started = Instant::now();
     let serial = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let request = pb::SubmitJobRequest {
-        client_request_id: format!("bench-{}-{serial}", std::process::id()),
+        client_request_id: format!("bench-{}-{serial}", *BENCH_PID),
         spec: Some(spec),
         historical_csv: Vec::new(),
         priority: 0,
@@ -354,15 +442,15 @@ fn block_size_for(seconds: f64, isa: Isa) -> Result<u64, Failure> {
     Ok(((seconds / per_path.max(1e-12) / 8.0).round() as u64 * 8).clamp(64, 1 << 20))
 }
 
-/// RSS growth of an in-process scheduler (memory store) holding one queued job of `tasks` tasks.
+/// RSS growth of an in-process scheduler (no store, as served) holding one queued job of `tasks` tasks.
 fn queued_memory_mib(tasks: u64) -> Result<(f64, f64), Failure> {
-    use riskgrid_scheduler::{MemStore, MonotonicClock, Scheduler, SchedulerConfig, SubmitRequest, TenantId};
+    use riskgrid_scheduler::{MonotonicClock, NoStore, Scheduler, SchedulerConfig, SubmitRequest, TenantId};
     let spec = european_spec(tasks * 64, 64)?;
     let config = SchedulerConfig { initial_throughput: 1.0, ..SchedulerConfig::default() };
     let rss = || status_kib("/proc/self/status", "VmRSS:").unwrap_or(0.0) / 1024.0;
     let before = rss();
     let t = Instant::now();
-    let mut sched = Scheduler::new(config, MonotonicClock::new(), MemStore::new());
+    let mut sched = Scheduler::new(config, MonotonicClock::new(), NoStore);
     sched
         .submit(&TenantId("default".into()), SubmitRequest::new(spec))
         .map_err(|e| Failure::Other(anyhow::anyhow!("submitting the 1M-task job: {e}")))?;
@@ -383,133 +471,209 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
+const FIGURE_ORDER: [&str; 7] = [
+    "tiny_tasks_per_second",
+    "round_trip_p50_ms",
+    "round_trip_p99_ms",
+    "round_trip_json_p50_ms",
+    "unary_call_p50_ms",
+    "efficiency_5ms_tasks",
+    "scheduler_mib_per_1m_queued_tasks",
+];
+
+/// The round-trip part's timings, in seconds.
+struct RoundTrips {
+    yaml: Vec<f64>,
+    json: Vec<f64>,
+    unary: Vec<f64>,
+}
+
+/// (2) sequential single-block jobs, submit → final result, as YAML and as JSON, then the
+/// floor under them: one unary call (GetJob) on the same connection.
+async fn measure_round_trips(client: &mut JobServiceClient<Channel>, n: usize) -> Result<RoundTrips, Failure> {
+    let mut yaml = Vec::with_capacity(n);
+    let mut last_job = String::new();
+    for _ in 0..n {
+        let (job, took) = submit_and_wait(client, &european(64, 64)).await?;
+        yaml.push(took.as_secs_f64());
+        last_job = job;
+    }
+    // The same jobs as JSON, what a program (the Python client) sends: the scheduler
+    // parses JSON several times faster than YAML.
+    let spec = european_spec(64, 64)?;
+    let encoded = serde_json::to_vec(&spec).context("serialising the bench job")?;
+    let mut json = Vec::with_capacity(n);
+    for _ in 0..n {
+        let spec = pb::submit_job_request::Spec::JobJson(encoded.clone());
+        json.push(submit_spec_and_wait(client, spec).await?.1.as_secs_f64());
+    }
+    let mut unary = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        client.get_job(pb::GetJobRequest { job_id: last_job.clone() }).await.map_err(crate::grid::status_failure)?;
+        unary.push(t.elapsed().as_secs_f64());
+    }
+    Ok(RoundTrips { yaml, json, unary })
+}
+
+impl RoundTrips {
+    fn figures(mut self, n: usize) -> Vec<Figure> {
+        for v in [&mut self.yaml, &mut self.json, &mut self.unary] {
+            v.sort_by(f64::total_cmp);
+        }
+        let (p50, p99) = (percentile(&self.yaml, 0.5) * 1e3, percentile(&self.yaml, 0.99) * 1e3);
+        let work = format!("{n} sequential single-block jobs, submit → final result");
+        vec![
+            Figure {
+                name: "round_trip_p50_ms",
+                value: p50,
+                unit: "ms",
+                target: Some(0.3),
+                meets_target: Some(p50 <= 0.3),
+                median_seconds: None,
+                work: work.clone(),
+            },
+            Figure {
+                name: "round_trip_p99_ms",
+                value: p99,
+                unit: "ms",
+                target: None,
+                meets_target: None,
+                median_seconds: None,
+                work,
+            },
+            Figure {
+                name: "round_trip_json_p50_ms",
+                value: percentile(&self.json, 0.5) * 1e3,
+                unit: "ms",
+                target: None,
+                meets_target: None,
+                median_seconds: None,
+                work: format!("{n} sequential single-block jobs sent as JSON (the figure above sends YAML)"),
+            },
+            Figure {
+                name: "unary_call_p50_ms",
+                value: percentile(&self.unary, 0.5) * 1e3,
+                unit: "ms",
+                target: None,
+                meets_target: None,
+                median_seconds: None,
+                work: format!("{n} sequential GetJob calls on the same connection (the floor of one call)"),
+            },
+        ]
+    }
+}
+
+fn tiny_figure(tasks: u64, seconds: f64) -> Figure {
+    let rate = tasks as f64 / seconds;
+    Figure {
+        name: "tiny_tasks_per_second",
+        value: rate,
+        unit: "tasks/s",
+        target: Some(50_000.0),
+        meets_target: Some(rate >= 50_000.0),
+        median_seconds: None,
+        work: format!("1 job of {tasks} one-block tasks (European, 64 paths each) in {seconds:.3} s"),
+    }
+}
+
+fn memory_figure(mib_per_1m: f64, tasks: u64, seconds: f64) -> Figure {
+    Figure {
+        name: "scheduler_mib_per_1m_queued_tasks",
+        value: mib_per_1m,
+        unit: "MiB",
+        target: Some(GB_IN_MIB),
+        meets_target: Some(mib_per_1m < GB_IN_MIB),
+        median_seconds: None,
+        work: format!(
+            "RSS growth of an in-process Scheduler (no store: what the process itself holds, with or without --db) with 1 job of {tasks} queued tasks{} ({seconds:.2} s to plan)",
+            if tasks == 1_000_000 { "" } else { ", scaled to 1M" }
+        ),
+    }
+}
+
 pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
     let isa = Isa::detect();
+    let wanted = |part: Part| args.only.is_empty() || args.only.contains(&part);
     let tiny_tasks = args.tasks.unwrap_or(if args.quick { 500 } else { 20_000 }).max(1);
     let round_trips: usize = args.round_trips.unwrap_or(if args.quick { 30 } else { 200 }).max(1);
     let cpu_tasks: u64 = if args.quick { 100 } else { 2_000 };
     let memory_tasks: u64 = if args.quick { 100_000 } else { 1_000_000 };
+    let mut figures = Vec::new();
+    let mut clusters = Vec::new();
 
     // (4) first, while this process is small: an in-process scheduler with `memory_tasks` queued tasks.
-    let (memory_mib, memory_seconds) = queued_memory_mib(memory_tasks)?;
-    let memory_1m = memory_mib * 1_000_000.0 / memory_tasks as f64;
+    if wanted(Part::Memory) {
+        let (memory_mib, memory_seconds) = queued_memory_mib(memory_tasks)?;
+        figures.push(memory_figure(memory_mib * 1_000_000.0 / memory_tasks as f64, memory_tasks, memory_seconds));
+    }
 
     // The ~5 ms task and its single-core time, measured in-process before the cluster runs.
-    let cpu_block = block_size_for(5e-3, isa)?;
-    let before = one_block_seconds(cpu_block, isa, 21)?;
+    let efficiency_block = if wanted(Part::Efficiency) {
+        let cpu_block = block_size_for(5e-3, isa)?;
+        Some((cpu_block, one_block_seconds(cpu_block, isa, 21)?))
+    } else {
+        None
+    };
 
     // Cluster 1: (1) the tiny tasks, then (2) the round trips.
-    let mut cluster = Cluster::start()?;
-    let started = Instant::now();
-    let (tiny_seconds, mut rtts, mut json_rtts, mut unary) = block_on(1, async {
-        let mut client = cluster.client().await?;
-        // (1) N tiny tasks, one job, submit → final result. First, so that it is planned
-        // before any completion calibrates the cost model (with `--initial-throughput 1`
-        // every block is its own task; a calibrated model would pack many blocks per task).
-        let (tiny_job, tiny_time) = submit_and_wait(&mut client, &european(tiny_tasks * 64, 64)).await?;
-        let tiny_seconds = tiny_time.as_secs_f64();
-
-        // (2) sequential single-block jobs, submit → final result.
-        let mut rtts = Vec::with_capacity(round_trips);
-        for _ in 0..round_trips {
-            let yaml = european(64, 64);
-            rtts.push(submit_and_wait(&mut client, &yaml).await?.1.as_secs_f64());
+    if wanted(Part::Tiny) || wanted(Part::RoundTrips) {
+        let mut cluster = Cluster::start(args.layout)?;
+        let started = Instant::now();
+        let pin = cluster.pin_client()?;
+        let (tiny, trips) = block_on(1, async {
+            let mut client = cluster.client().await?;
+            // (1) N tiny tasks, one job, submit → final result. First, so that it is planned
+            // before any completion calibrates the cost model (with `--initial-throughput 1`
+            // every block is its own task; a calibrated model would pack many blocks per task).
+            let tiny = if wanted(Part::Tiny) {
+                Some(submit_and_wait(&mut client, &european(tiny_tasks * 64, 64)).await?.1.as_secs_f64())
+            } else {
+                None
+            };
+            let trips = if wanted(Part::RoundTrips) {
+                Some(measure_round_trips(&mut client, round_trips).await?)
+            } else {
+                None
+            };
+            Ok::<_, Failure>((tiny, trips))
+        })
+        .map_err(|e| cluster.explain(e))?;
+        drop(pin);
+        let ran = match (tiny, &trips) {
+            (Some(_), Some(_)) => "tiny tasks, round trips",
+            (Some(_), None) => "tiny tasks",
+            _ => "round trips",
+        };
+        clusters.push(cluster.finish(ran, started));
+        if let Some(seconds) = tiny {
+            figures.push(tiny_figure(tiny_tasks, seconds));
         }
-        // (2b) the same jobs as JSON, what a program (the Python client) sends: the
-        // scheduler parses JSON several times faster than YAML.
-        let spec = european_spec(64, 64)?;
-        let json = serde_json::to_vec(&spec).context("serialising the bench job")?;
-        let mut json_rtts = Vec::with_capacity(round_trips);
-        for _ in 0..round_trips {
-            let spec = pb::submit_job_request::Spec::JobJson(json.clone());
-            json_rtts.push(submit_spec_and_wait(&mut client, spec).await?.1.as_secs_f64());
+        if let Some(trips) = trips {
+            figures.extend(trips.figures(round_trips));
         }
-        // The floor under (2): one unary call (GetJob) on the same connection.
-        let mut unary = Vec::with_capacity(round_trips);
-        for _ in 0..round_trips {
-            let t = Instant::now();
-            client
-                .get_job(pb::GetJobRequest { job_id: tiny_job.clone() })
-                .await
-                .map_err(crate::grid::status_failure)?;
-            unary.push(t.elapsed().as_secs_f64());
-        }
-        Ok::<_, Failure>((tiny_seconds, rtts, json_rtts, unary))
-    })
-    .map_err(|e| cluster.explain(e))?;
-    let mut clusters = vec![cluster.finish("tiny tasks, round trips", started)];
+    }
 
     // Cluster 2: (3) `cpu_tasks` tasks of ~5 ms of CPU each, on an uncalibrated scheduler.
-    let mut cluster = Cluster::start()?;
-    let started = Instant::now();
-    let cpu_seconds = block_on(1, async {
-        let mut client = cluster.client().await?;
-        let (_, took) = submit_and_wait(&mut client, &european(cpu_tasks * cpu_block, cpu_block)).await?;
-        Ok::<_, Failure>(took.as_secs_f64())
-    })
-    .map_err(|e| cluster.explain(e))?;
-    clusters.push(cluster.finish("~5 ms tasks", started));
-    // The block's CPU time varies by a few percent from one minute to the next
-    // on a shared VM: measured again after the grid run, and the mean is the ideal.
-    let after = one_block_seconds(cpu_block, isa, 21)?;
-    let single_task = (before + after) / 2.0;
-    rtts.sort_by(f64::total_cmp);
-    let (p50, p99) = (percentile(&rtts, 0.5) * 1e3, percentile(&rtts, 0.99) * 1e3);
-    unary.sort_by(f64::total_cmp);
-    json_rtts.sort_by(f64::total_cmp);
-    let json_p50 = percentile(&json_rtts, 0.5) * 1e3;
-    let unary_p50 = percentile(&unary, 0.5) * 1e3;
-    let tiny_rate = tiny_tasks as f64 / tiny_seconds;
-    let ideal = cpu_tasks as f64 * single_task / WORKERS as f64;
-    let efficiency = ideal / cpu_seconds;
-
-    let figures = vec![
-        Figure {
-            name: "tiny_tasks_per_second",
-            value: tiny_rate,
-            unit: "tasks/s",
-            target: Some(50_000.0),
-            meets_target: Some(tiny_rate >= 50_000.0),
-            median_seconds: None,
-            work: format!("1 job of {tiny_tasks} one-block tasks (European, 64 paths each) in {tiny_seconds:.3} s"),
-        },
-        Figure {
-            name: "round_trip_p50_ms",
-            value: p50,
-            unit: "ms",
-            target: Some(0.3),
-            meets_target: Some(p50 <= 0.3),
-            median_seconds: None,
-            work: format!("{round_trips} sequential single-block jobs, submit → final result"),
-        },
-        Figure {
-            name: "round_trip_p99_ms",
-            value: p99,
-            unit: "ms",
-            target: None,
-            meets_target: None,
-            median_seconds: None,
-            work: format!("{round_trips} sequential single-block jobs, submit → final result"),
-        },
-        Figure {
-            name: "round_trip_json_p50_ms",
-            value: json_p50,
-            unit: "ms",
-            target: None,
-            meets_target: None,
-            median_seconds: None,
-            work: format!("{round_trips} sequential single-block jobs sent as JSON (the figure above sends YAML)"),
-        },
-        Figure {
-            name: "unary_call_p50_ms",
-            value: unary_p50,
-            unit: "ms",
-            target: None,
-            meets_target: None,
-            median_seconds: None,
-            work: format!("{round_trips} sequential GetJob calls on the same connection (the floor of one call)"),
-        },
-        Figure {
+    if let Some((cpu_block, before)) = efficiency_block {
+        let mut cluster = Cluster::start(args.layout)?;
+        let started = Instant::now();
+        let pin = cluster.pin_client()?;
+        let cpu_seconds = block_on(1, async {
+            let mut client = cluster.client().await?;
+            let (_, took) = submit_and_wait(&mut client, &european(cpu_tasks * cpu_block, cpu_block)).await?;
+            Ok::<_, Failure>(took.as_secs_f64())
+        })
+        .map_err(|e| cluster.explain(e))?;
+        drop(pin);
+        clusters.push(cluster.finish("~5 ms tasks", started));
+        // The block's CPU time varies by a few percent from one minute to the next
+        // on a shared VM: measured again after the grid run, and the mean is the ideal.
+        let after = one_block_seconds(cpu_block, isa, 21)?;
+        let single_task = (before + after) / 2.0;
+        let ideal = cpu_tasks as f64 * single_task / WORKERS as f64;
+        let efficiency = ideal / cpu_seconds;
+        figures.push(Figure {
             name: "efficiency_5ms_tasks",
             value: efficiency,
             unit: "ideal/wall",
@@ -522,26 +686,19 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
                 before * 1e3,
                 after * 1e3
             ),
-        },
-        Figure {
-            name: "scheduler_mib_per_1m_queued_tasks",
-            value: memory_1m,
-            unit: "MiB",
-            target: Some(GB_IN_MIB),
-            meets_target: Some(memory_1m < GB_IN_MIB),
-            median_seconds: None,
-            work: format!(
-                "RSS growth of an in-process Scheduler (MemStore) with 1 job of {memory_tasks} queued tasks{} ({memory_seconds:.2} s to plan)",
-                if memory_tasks == 1_000_000 { "" } else { ", scaled to 1M" }
-            ),
-        },
-    ];
+        });
+    }
+    // In the order the figures have always been printed.
+    let order = |f: &Figure| FIGURE_ORDER.iter().position(|n| *n == f.name).unwrap_or(usize::MAX);
+    figures.sort_by_key(order);
+
     let output = DispatchOutput {
         cpu: crate::bench::cpu_model(),
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         workers: WORKERS,
         worker_threads: 1,
         store: "memory",
+        layout: args.layout,
         figures,
         clusters,
     };
@@ -549,8 +706,12 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
         println!("{}", serde_json::to_string_pretty(&output).context("serialising")?);
     } else {
         println!(
-            "riskgrid bench dispatch on {} ({} cores; scheduler + {} one-thread workers on loopback, {} store)",
-            output.cpu, output.cores, output.workers, output.store
+            "riskgrid bench dispatch on {} ({} cores; scheduler + {} one-thread workers on loopback, {} store; {})",
+            output.cpu,
+            output.cores,
+            output.workers,
+            output.store,
+            output.layout.describe()
         );
         for f in &output.figures {
             let target = f.target_note(fmt_target);

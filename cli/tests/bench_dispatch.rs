@@ -16,6 +16,7 @@ fn bench_dispatch_quick_prints_every_figure() {
     assert!(out.status.success(), "exit {:?}, stderr: {}", out.status, String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
     assert_eq!(v["workers"], 2);
+    assert_eq!(v["layout"], "pinned", "the default layout");
     let figures = v["figures"].as_array().expect("figures");
     for name in [
         "tiny_tasks_per_second",
@@ -31,4 +32,17 @@ fn bench_dispatch_quick_prints_every_figure() {
         assert!(value.is_finite() && value >= 0.0, "{name} = {value}");
         assert!(f.get("meets_target").is_some() && f.get("unit").is_some(), "{name}: {f}");
     }
+}
+
+#[test]
+fn only_the_parts_asked_for_are_measured() {
+    let mut cmd = Command::new(common::BIN);
+    cmd.args(["bench", "dispatch", "--quick", "--json", "--only", "round-trips", "--layout", "free"]);
+    let out = common::output_within(&mut cmd, Duration::from_secs(60), "bench dispatch --only round-trips");
+    assert!(out.status.success(), "exit {:?}, stderr: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert_eq!(v["layout"], "free");
+    let names: Vec<&str> = v["figures"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["round_trip_p50_ms", "round_trip_p99_ms", "round_trip_json_p50_ms", "unary_call_p50_ms"]);
+    assert_eq!(v["clusters"].as_array().unwrap().len(), 1, "one cluster: {v}");
 }

@@ -39,5 +39,5 @@ pub use sqlite_store::{Durability, SqliteStore};
 pub use state::{
     HeartbeatReply, JobEnded, JobStatus, Scheduler, SchedulerStats, SubmitRequest, TickReport, WorkerInfo,
 };
-pub use store::{JobStore, MemStore, StoreError, StoredJob};
+pub use store::{JobStore, MemStore, NoStore, StoreError, StoredJob};
 pub use task::{TaskKind, TaskSpec};

@@ -572,6 +572,13 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
         self.leases.tasks_of(worker)
     }
 
+    /// Whether a worker with room could lease a task now (some queued job has a pending
+    /// task and its tenant is below its core limit).
+    pub fn has_leasable(&self) -> bool {
+        let jobs = &self.jobs;
+        self.queue.next(|j| jobs.get(&j).is_some_and(Job::has_pending)).is_some()
+    }
+
     /// How many leases `worker` holds now.
     pub fn held_by(&self, worker: WorkerId) -> usize {
         self.leases.held_by(worker)

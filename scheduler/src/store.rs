@@ -38,7 +38,7 @@ pub trait JobStore {
     fn load(&self) -> Result<Vec<StoredJob>, StoreError>;
 }
 
-/// A store in memory: for tests and for `riskgrid run` (nothing to survive).
+/// A store in memory, keeping what a durable store would (tests replay it as a restart would).
 #[derive(Debug, Clone, Default)]
 pub struct MemStore {
     jobs: BTreeMap<JobId, StoredJob>,
@@ -93,5 +93,32 @@ impl JobStore for MemStore {
 
     fn load(&self) -> Result<Vec<StoredJob>, StoreError> {
         Ok(self.jobs.values().cloned().collect())
+    }
+}
+
+/// A store that keeps nothing: a scheduler without a database (`riskgrid scheduler` without
+/// `--db`, `riskgrid run`), whose own memory is the only copy of its jobs. A copy here could
+/// never be read (a restart starts empty either way) and would double what each job keeps.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoStore;
+
+impl JobStore for NoStore {
+    fn insert_job(&mut self, _: &JobRecord) -> Result<(), StoreError> {
+        Ok(())
+    }
+    fn append_result(&mut self, _: JobId, _: u32, _: &BlockResult) -> Result<(), StoreError> {
+        Ok(())
+    }
+    fn set_stop(&mut self, _: JobId, _: u64) -> Result<(), StoreError> {
+        Ok(())
+    }
+    fn finish_job(&mut self, _: JobId, _: &JobOutcome) -> Result<(), StoreError> {
+        Ok(())
+    }
+    fn remove_job(&mut self, _: JobId) -> Result<(), StoreError> {
+        Ok(())
+    }
+    fn load(&self) -> Result<Vec<StoredJob>, StoreError> {
+        Ok(Vec::new())
     }
 }

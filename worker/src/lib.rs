@@ -14,6 +14,7 @@
 //! heartbeat loop: lists in-flight tasks, cancels those the scheduler revoked
 //! ```
 
+mod cache;
 mod compute;
 mod link;
 mod reporter;

@@ -1,6 +1,7 @@
 //! The worker's conversation with the scheduler: register, lease, run,
 //! report, complete, heartbeat, drain.
 
+use crate::cache::JobCache;
 use crate::compute::{Prepared, on_pool};
 use crate::link::Link;
 use crate::reporter;
@@ -13,7 +14,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
-use tokio::sync::{Notify, OnceCell};
+use tokio::sync::Notify;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
 
@@ -53,11 +54,6 @@ pub(crate) struct TaskCtl {
     pub(crate) started: AtomicBool,
 }
 
-/// Compiled jobs by content, reused by any job with the same spec and
-/// scenario file (resubmissions of one portfolio): spec SHA-256 → (the
-/// historical scenario file's bytes, the compiled job).
-type ByContent = HashMap<String, Vec<(Vec<u8>, Arc<Prepared>)>>;
-
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) client: Client,
@@ -73,8 +69,8 @@ pub(crate) struct Shared {
     worker_id: RwLock<String>,
     heartbeat_ms: AtomicU64,
     need_register: AtomicBool,
-    jobs: Mutex<HashMap<String, Arc<OnceCell<Arc<Prepared>>>>>,
-    compiled: Mutex<ByContent>,
+    /// Compiled jobs, by id and by content.
+    jobs: JobCache,
     in_flight: Mutex<HashMap<String, Arc<TaskCtl>>>,
     /// Tasks leased and not yet computed (queued, compiling or running):
     /// while there are some, the reporter may hold results back briefly to
@@ -174,33 +170,18 @@ impl Shared {
 
     /// The compiled job if it is ready (the common case: every task but a job's first).
     fn cached(&self, task: &pb::Task) -> Option<Arc<Prepared>> {
-        if let Some(job) = lock(&self.jobs).get(&task.job_id).and_then(|cell| cell.get().cloned()) {
-            return Some(job);
-        }
-        let Some(pb::task::SpecSource::Spec(spec)) = &task.spec_source else { return None };
-        let job = self.by_content(&spec.spec_sha256, &spec.historical_csv)?;
-        // The job's later tasks name it by id only.
-        let cell = Arc::clone(lock(&self.jobs).entry(task.job_id.clone()).or_default());
-        let _ = cell.set(Arc::clone(&job));
-        Some(job)
-    }
-
-    fn by_content(&self, sha256: &str, csv: &[u8]) -> Option<Arc<Prepared>> {
-        let compiled = lock(&self.compiled);
-        compiled.get(sha256)?.iter().find(|(c, _)| c.as_slice() == csv).map(|(_, job)| Arc::clone(job))
+        let content = match &task.spec_source {
+            Some(pb::task::SpecSource::Spec(spec)) => Some((spec.spec_sha256.as_str(), spec.historical_csv.as_slice())),
+            _ => None,
+        };
+        self.jobs.ready(&task.job_id, content)
     }
 
     /// The compiled job, fetched and compiled once per job (once per spec
     /// when the scheduler sends it inline).
     async fn prepared(&self, task: &pb::Task) -> Result<Arc<Prepared>, String> {
-        let cell = {
-            let mut jobs = lock(&self.jobs);
-            if jobs.len() > MAX_CACHED_JOBS && !jobs.contains_key(&task.job_id) {
-                jobs.clear();
-            }
-            Arc::clone(jobs.entry(task.job_id.clone()).or_default())
-        };
-        let prepared = cell
+        let slot = self.jobs.slot(&task.job_id);
+        let prepared = slot
             .get_or_try_init(|| async {
                 let (json, csv) = match &task.spec_source {
                     Some(pb::task::SpecSource::Spec(s)) => (s.spec_json.clone(), s.historical_csv.clone()),
@@ -227,11 +208,7 @@ impl Shared {
                     .unwrap_or_else(|_| Err("compute pool gone".into()))
                     .map(Arc::new)?;
                 if let Some((sha, csv)) = content {
-                    let mut compiled = lock(&self.compiled);
-                    if compiled.len() >= MAX_CACHED_JOBS {
-                        compiled.clear();
-                    }
-                    compiled.entry(sha).or_default().push((csv, Arc::clone(&job)));
+                    self.jobs.remember(sha, csv, &job);
                 }
                 Ok::<_, String>(job)
             })
@@ -278,8 +255,7 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
         heartbeat_ms: AtomicU64::new(1_000),
         need_register: AtomicBool::new(true),
         queue: Queue::default(),
-        jobs: Mutex::new(HashMap::new()),
-        compiled: Mutex::new(HashMap::new()),
+        jobs: JobCache::new(MAX_CACHED_JOBS),
         in_flight: Mutex::new(HashMap::new()),
         computing: AtomicUsize::new(0),
         idle: Notify::new(),

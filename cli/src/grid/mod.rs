@@ -1,6 +1,7 @@
 //! The grid commands: `scheduler` and `worker` serve; `submit`, `watch`,
 //! `result`, `cancel` and `jobs` talk to a scheduler's JobService.
 
+pub mod affinity;
 pub mod client;
 pub mod config_file;
 pub mod embedded;

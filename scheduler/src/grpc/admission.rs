@@ -257,7 +257,7 @@ pub async fn audit_completions(grid: Arc<Grid>) {
                     continue;
                 };
                 if job.state().is_terminal() {
-                    let sha = g.spec_of(id).map(|s| s.sha256.clone()).unwrap_or_default();
+                    let sha = g.sha_of(id).unwrap_or_default();
                     let job = g.sched.job(id).map(|j| completion(j, &sha));
                     ended.push((id, job));
                 }

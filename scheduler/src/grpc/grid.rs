@@ -1,6 +1,7 @@
 //! Shared state of the gRPC adapter: the domain scheduler behind one mutex
 //! (every call into it is short and synchronous), plus notifications for
-//! watchers (something changed) and long-polling workers (work is available).
+//! watchers (something changed) and waiting workers (work is available; see
+//! [`super::waiters`]).
 
 use super::status;
 use crate::clock::{Clock, Millis};
@@ -13,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tonic::Status;
 
 /// The scheduler as the gRPC adapter runs it.
@@ -98,7 +99,11 @@ impl SpecBlob {
 #[derive(Debug)]
 pub struct Inner {
     pub sched: GridScheduler,
+    /// Specs as workers receive them, of jobs that have not ended (a job's is dropped when it
+    /// ends: only its hash is needed then).
     specs: HashMap<JobId, Arc<SpecBlob>>,
+    /// Every known job's spec hash (results and listings carry it).
+    hashes: HashMap<JobId, String>,
     /// (worker, job) pairs whose full spec was already sent with a task.
     pub sent_specs: HashSet<(WorkerId, JobId)>,
     /// When each job's first task was leased (for elapsed time and ETA).
@@ -106,21 +111,40 @@ pub struct Inner {
 }
 
 impl Inner {
-    /// The job's spec blob (computed once per job).
+    /// The job's spec blob (computed once per job, and kept while the job runs).
     pub fn spec_of(&mut self, id: JobId) -> Result<Arc<SpecBlob>, Status> {
         if let Some(s) = self.specs.get(&id) {
             return Ok(Arc::clone(s));
         }
         let job = self.sched.job(id).ok_or_else(|| status::not_found_job(id))?;
         let blob = Arc::new(SpecBlob::of(job.spec(), job.record().historical_csv.as_deref()));
-        self.specs.insert(id, Arc::clone(&blob));
+        if !job.state().is_terminal() {
+            self.specs.insert(id, Arc::clone(&blob));
+        }
+        self.hashes.entry(id).or_insert_with(|| blob.sha256.clone());
         Ok(blob)
+    }
+
+    /// The SHA-256 of the job's canonical spec.
+    pub fn sha_of(&mut self, id: JobId) -> Result<String, Status> {
+        match self.hashes.get(&id) {
+            Some(sha) => Ok(sha.clone()),
+            None => Ok(self.spec_of(id)?.sha256.clone()),
+        }
+    }
+
+    /// A job ended: what only its tasks needed goes.
+    fn ended(&mut self, id: JobId) {
+        if self.specs.remove(&id).is_some() {
+            self.sent_specs.retain(|&(_, j)| j != id);
+        }
     }
 
     /// Forgets cached data of jobs the scheduler no longer knows.
     pub fn forget(&mut self, jobs: &[JobId]) {
         for id in jobs {
             self.specs.remove(id);
+            self.hashes.remove(id);
             self.started.remove(id);
         }
         self.sent_specs.retain(|(_, j)| !jobs.contains(j));
@@ -135,7 +159,8 @@ pub struct Grid {
     changes: watch::Sender<u64>,
     /// Set when the server shuts down: long-lived streams end.
     closing: watch::Sender<bool>,
-    work: Notify,
+    /// Workers waiting for new work.
+    waiters: Arc<super::waiters::Waiters>,
     epoch: Millis,
     /// Lease length and heartbeat interval told to workers, in ms.
     pub lease_ms: Millis,
@@ -158,13 +183,14 @@ impl Grid {
             inner: Mutex::new(Inner {
                 sched,
                 specs: HashMap::new(),
+                hashes: HashMap::new(),
                 sent_specs: HashSet::new(),
                 started: HashMap::new(),
             }),
             clock,
             changes,
             closing: watch::Sender::new(false),
-            work: Notify::new(),
+            waiters: Arc::default(),
             epoch,
             lease_ms,
             heartbeat_ms: (lease_ms / 3).max(50),
@@ -191,7 +217,14 @@ impl Grid {
     /// the write of the log line is not on the result's path) and on every tick, which catches
     /// jobs ended anywhere else.
     pub fn log_ended(&self) {
-        let ended = self.lock().sched.take_ended();
+        let ended = {
+            let mut g = self.lock();
+            let ended = g.sched.take_ended();
+            for e in &ended {
+                g.ended(e.job);
+            }
+            ended
+        };
         for e in ended {
             tracing::info!(
                 job = %e.job,
@@ -221,12 +254,15 @@ impl Grid {
     }
 
     /// Wakes long-polling workers: tasks may be waiting.
+    /// Wakes the workers waiting for work (oldest first): call when tasks may have become
+    /// leasable (a job queued, a lease freed).
     pub fn work_available(&self) {
-        self.work.notify_waiters();
+        self.waiters.wake_all();
     }
 
-    pub fn work(&self) -> &Notify {
-        &self.work
+    /// A place in the line of workers waiting for new work.
+    pub fn waiter(&self, worker: WorkerId) -> super::waiters::Waiter {
+        self.waiters.waiter(worker)
     }
 
     pub fn worker_id(&self, id: WorkerId) -> String {

@@ -119,7 +119,7 @@ impl Jobs {
             };
             let id = g.sched.submit(&tenant, request).map_err(|e| status::from_error(&e))?;
             let created = g.sched.job_count() > before;
-            let sha = g.spec_of(id)?.sha256.clone();
+            let sha = g.sha_of(id)?;
             let state = g.sched.job(id).map_or(pb::JobState::Unspecified, |j| convert::state(j.state()));
             (id, created, sha, state)
         };
@@ -181,7 +181,7 @@ impl JobService for Jobs {
         let id = convert::parse_job_id("job_id", &request.into_inner().job_id)?;
         auth::check_visible(&self.grid, caller.as_ref(), id)?;
         let mut g = self.grid.lock();
-        let sha = g.spec_of(id)?.sha256.clone();
+        let sha = g.sha_of(id)?;
         let started = g.started.get(&id).copied();
         let job = g.sched.job(id).ok_or_else(|| status::not_found_job(id))?;
         let st = g.sched.job_status(id).map_err(|e| status::from_error(&e))?;
@@ -272,7 +272,7 @@ impl JobService for Jobs {
                 break;
             }
             let started = g.started.get(&st.id).copied();
-            let sha = g.spec_of(st.id)?.sha256.clone();
+            let sha = g.sha_of(st.id)?;
             let Some(job) = g.sched.job(st.id) else { continue };
             jobs.push(convert::job(job, &st, &sha, started, now, false));
         }

@@ -29,6 +29,7 @@ pub mod metrics;
 pub mod server;
 pub mod status;
 pub mod tls;
+pub mod waiters;
 pub mod watch;
 pub mod work_stream;
 pub mod workers;

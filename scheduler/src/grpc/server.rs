@@ -10,7 +10,7 @@ use crate::burst::Capacity;
 use crate::config::SchedulerConfig;
 use crate::error::Error;
 use crate::sqlite_store::SqliteStore;
-use crate::store::MemStore;
+use crate::store::NoStore;
 use riskgrid_proto::v1::capacity_service_server::CapacityServiceServer;
 use riskgrid_proto::v1::job_service_server::JobServiceServer;
 use riskgrid_proto::v1::worker_service_server::WorkerServiceServer;
@@ -72,7 +72,7 @@ pub fn check_listen_flag(flag: &str, addr: SocketAddr, insecure_listen_anywhere:
 pub fn open_scheduler(options: &ServeOptions) -> Result<GridScheduler, Error> {
     let store: BoxStore = match &options.db {
         Some(path) => BoxStore(Box::new(SqliteStore::open(path).map_err(|e| Error::Store(e.0))?)),
-        None => BoxStore(Box::new(MemStore::new())),
+        None => BoxStore(Box::new(NoStore)),
     };
     GridScheduler::recover(options.config.clone(), WallClock::new(), store)
 }

@@ -105,7 +105,7 @@ pub(super) struct Snapshot {
 
 pub(super) fn snapshot(grid: &Grid, id: JobId) -> Result<Snapshot, Status> {
     let mut g = grid.lock();
-    let sha = g.spec_of(id)?.sha256.clone();
+    let sha = g.sha_of(id)?;
     let started = g.started.get(&id).copied();
     let job = g.sched.job(id).ok_or_else(|| status::not_found_job(id))?;
     let st = g.sched.job_status(id).map_err(|e| status::from_error(&e))?;

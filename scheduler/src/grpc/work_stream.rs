@@ -104,14 +104,17 @@ async fn serve(workers: Workers, worker: WorkerId, mut link: Link, mut up: Strea
     let fail = |status: Status| {
         let _ = tx.send(Err(status));
     };
+    let waiter = workers.grid.waiter(worker);
     loop {
-        let notified = workers.grid.work().notified();
-        tokio::pin!(notified);
-        notified.as_mut().enable();
+        // Armed before looking, so that work queued meanwhile still wakes this stream.
+        waiter.arm();
         let (tasks, room) = match link.top_up(&workers, worker) {
             Ok(topped_up) => topped_up,
             Err(status) => return fail(status),
         };
+        if !room {
+            waiter.disarm();
+        }
         if let Some(down) = link.down(tasks)
             && tx.send(Ok(down)).is_err()
         {
@@ -131,7 +134,7 @@ async fn serve(workers: Workers, worker: WorkerId, mut link: Link, mut up: Strea
             },
             // Only a worker with room waits for new work: a full one is looked at again
             // when its own completions come (with many workers, a completion wakes few).
-            () = &mut notified, if room => {}
+            () = waiter.woken(), if room => {}
             () = tokio::time::sleep_until(wake) => {}
             () = tx.closed() => return,
             () = workers.grid.closed() => return fail(Status::unavailable("the scheduler is shutting down")),

@@ -104,7 +104,7 @@ impl Workers {
             tally.rejected += 1;
             return Ok(());
         }
-        let (changed, finished) = {
+        let (changed, finished, wake) = {
             let mut g = self.grid.lock();
             let Some(job) = g.sched.job(task.job) else {
                 tally.rejected += 1;
@@ -145,10 +145,14 @@ impl Workers {
                 Fate::Rejected => tally.rejected += 1,
             }
             let finished = g.sched.job(task.job).is_none_or(|j| j.state().is_terminal());
-            (matches!(fate, Fate::Merged { .. }) || finished, finished)
+            // A job that ends frees its other leases: other workers may now take queued work.
+            let wake = finished && g.sched.has_leasable();
+            (matches!(fate, Fate::Merged { .. }) || finished, finished, wake)
         };
         if finished {
             tally.cancelled.insert(task);
+        }
+        if wake {
             self.grid.work_available();
         }
         if changed {
@@ -207,10 +211,10 @@ impl WorkerService for Workers {
         too_many("prefetch", r.prefetch, 10_000)?;
         let want = (r.max_tasks + r.prefetch) as usize;
         let deadline = tokio::time::Instant::now() + Duration::from_millis(r.wait_ms.min(MAX_WAIT_MS).into());
+        let waiter = self.grid.waiter(worker);
         loop {
-            let notified = self.grid.work().notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
+            // Armed before looking, so that work queued meanwhile still wakes this call.
+            waiter.arm();
             let tasks = self.lease_now(worker, want)?;
             if !tasks.is_empty() || want == 0 || tokio::time::Instant::now() >= deadline {
                 let retry_after_ms = if tasks.is_empty() { RETRY_AFTER_MS } else { 0 };
@@ -219,7 +223,7 @@ impl WorkerService for Workers {
             // Woken by new work, or re-check now and then (a missed wake-up costs at most this).
             let _ = tokio::time::timeout_at(
                 deadline.min(tokio::time::Instant::now() + Duration::from_millis(100)),
-                notified,
+                waiter.woken(),
             )
             .await;
         }
@@ -362,7 +366,7 @@ impl Workers {
             tokio::task::yield_now().await;
         }
         let mut ignored = Vec::new();
-        {
+        let wake = {
             let mut g = self.grid.lock();
             for (task, c) in tasks {
                 if c.succeeded {
@@ -380,8 +384,13 @@ impl Workers {
                     ignored.push(c.task_id);
                 }
             }
+            // Freed cores matter only if some queued task could use them (a tenant below its
+            // core limit again, say); a lone job's last completion wakes nobody.
+            g.sched.has_leasable()
+        };
+        if wake {
+            self.grid.work_available();
         }
-        self.grid.work_available();
         self.grid.changed();
         self.grid.log_ended();
         Ok(pb::CompleteTaskResponse { ignored_task_ids: ignored, results: Some(results) })
