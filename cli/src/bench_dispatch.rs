@@ -88,7 +88,8 @@ impl Layout {
 pub enum Part {
     /// N tiny tasks end to end (tasks/s).
     Tiny,
-    /// Sequential single-block jobs, YAML and JSON, and the one-call floor (p50, p99).
+    /// Sequential single-block jobs, YAML and JSON, the one-call floor (p50, p99), and the
+    /// same jobs with the SQLite store.
     RoundTrips,
     /// 2,000 tasks of ~5 ms CPU on the two workers (ideal / wall).
     Efficiency,
@@ -206,17 +207,23 @@ impl Drop for ClientPin {
 }
 
 impl Cluster {
-    fn start(layout: Layout) -> Result<Cluster, Failure> {
+    /// A cluster whose scheduler keeps jobs in memory (`durable` false) or in a fresh SQLite
+    /// file in the cluster's temp directory (`--db`, every accepted job survives `kill -9`).
+    fn start(layout: Layout, durable: bool) -> Result<Cluster, Failure> {
         let pins = layout.cpus()?;
-        let scheduler_cpu = pins.as_ref().map(|(s, _)| s.to_string());
-        let mut args = vec!["scheduler", "--listen", "127.0.0.1:0", "--initial-throughput", "1"];
-        if let Some(cpu) = &scheduler_cpu {
-            args.extend(["--cpus", cpu]);
-        }
         static CLUSTERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = CLUSTERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let logs = std::env::temp_dir().join(format!("riskgrid-bench-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
+        let scheduler_cpu = pins.as_ref().map(|(s, _)| s.to_string());
+        let db = logs.join("jobs.db").display().to_string();
+        let mut args = vec!["scheduler", "--listen", "127.0.0.1:0", "--initial-throughput", "1"];
+        if let Some(cpu) = &scheduler_cpu {
+            args.extend(["--cpus", cpu]);
+        }
+        if durable {
+            args.extend(["--db", &db]);
+        }
         let (scheduler, line) = spawn_until(&args, "listening on", &logs.join("scheduler.log"))?;
         let addr = line
             .split_whitespace()
@@ -471,12 +478,13 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-const FIGURE_ORDER: [&str; 7] = [
+const FIGURE_ORDER: [&str; 8] = [
     "tiny_tasks_per_second",
     "round_trip_p50_ms",
     "round_trip_p99_ms",
     "round_trip_json_p50_ms",
     "unary_call_p50_ms",
+    "round_trip_durable_p50_ms",
     "efficiency_5ms_tasks",
     "scheduler_mib_per_1m_queued_tasks",
 ];
@@ -618,7 +626,7 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
 
     // Cluster 1: (1) the tiny tasks, then (2) the round trips.
     if wanted(Part::Tiny) || wanted(Part::RoundTrips) {
-        let mut cluster = Cluster::start(args.layout)?;
+        let mut cluster = Cluster::start(args.layout, false)?;
         let started = Instant::now();
         let pin = cluster.pin_client()?;
         let (tiny, trips) = block_on(1, async {
@@ -654,9 +662,39 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
         }
     }
 
+    // The round trip again with the SQLite store: what durability (`--db`) costs per job.
+    if wanted(Part::RoundTrips) {
+        let mut cluster = Cluster::start(args.layout, true)?;
+        let started = Instant::now();
+        let pin = cluster.pin_client()?;
+        let mut durable = block_on(1, async {
+            let mut client = cluster.client().await?;
+            let mut times = Vec::with_capacity(round_trips);
+            for _ in 0..round_trips {
+                times.push(submit_and_wait(&mut client, &european(64, 64)).await?.1.as_secs_f64());
+            }
+            Ok::<_, Failure>(times)
+        })
+        .map_err(|e| cluster.explain(e))?;
+        drop(pin);
+        clusters.push(cluster.finish("round trips, SQLite store", started));
+        durable.sort_by(f64::total_cmp);
+        figures.push(Figure {
+            name: "round_trip_durable_p50_ms",
+            value: percentile(&durable, 0.5) * 1e3,
+            unit: "ms",
+            target: None,
+            meets_target: None,
+            median_seconds: None,
+            work: format!(
+                "{round_trips} sequential single-block jobs, submit → final result, with --db (SQLite, WAL, synchronous=NORMAL: each accepted job survives kill -9)"
+            ),
+        });
+    }
+
     // Cluster 2: (3) `cpu_tasks` tasks of ~5 ms of CPU each, on an uncalibrated scheduler.
     if let Some((cpu_block, before)) = efficiency_block {
-        let mut cluster = Cluster::start(args.layout)?;
+        let mut cluster = Cluster::start(args.layout, false)?;
         let started = Instant::now();
         let pin = cluster.pin_client()?;
         let cpu_seconds = block_on(1, async {
@@ -706,7 +744,7 @@ pub fn dispatch(args: DispatchArgs) -> Result<(), Failure> {
         println!("{}", serde_json::to_string_pretty(&output).context("serialising")?);
     } else {
         println!(
-            "riskgrid bench dispatch on {} ({} cores; scheduler + {} one-thread workers on loopback, {} store; {})",
+            "riskgrid bench dispatch on {} ({} cores; scheduler + {} one-thread workers on loopback, {} store unless a figure says otherwise; {})",
             output.cpu,
             output.cores,
             output.workers,

@@ -5,8 +5,8 @@
 
 mod common;
 
-use common::grid::*;
 use common::Proc;
+use common::grid::*;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -37,7 +37,8 @@ fn pinned_processes_keep_every_thread_on_their_cpus_and_give_the_same_bits() {
     let file = job_file(&dir, "pinned.yaml", 4096);
     let (scheduler, url) = scheduler(&["--cpus", &cpu]);
     let args = ["worker", "--scheduler", &url, "--name", "pinned", "--grace-secs", "5", "--cpus", &cpu];
-    let worker = Proc(Command::new(common::BIN).args(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap());
+    let worker =
+        Proc(Command::new(common::BIN).args(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap());
     let id = submit(&url, &file);
     let grid = result(&url, &id, Duration::from_secs(60));
     assert_same_bits(&grid, &local(&file));

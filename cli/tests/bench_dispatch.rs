@@ -24,6 +24,7 @@ fn bench_dispatch_quick_prints_every_figure() {
         "round_trip_p99_ms",
         "unary_call_p50_ms",
         "round_trip_json_p50_ms",
+        "round_trip_durable_p50_ms",
         "efficiency_5ms_tasks",
         "scheduler_mib_per_1m_queued_tasks",
     ] {
@@ -43,6 +44,15 @@ fn only_the_parts_asked_for_are_measured() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
     assert_eq!(v["layout"], "free");
     let names: Vec<&str> = v["figures"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["round_trip_p50_ms", "round_trip_p99_ms", "round_trip_json_p50_ms", "unary_call_p50_ms"]);
-    assert_eq!(v["clusters"].as_array().unwrap().len(), 1, "one cluster: {v}");
+    assert_eq!(
+        names,
+        [
+            "round_trip_p50_ms",
+            "round_trip_p99_ms",
+            "round_trip_json_p50_ms",
+            "unary_call_p50_ms",
+            "round_trip_durable_p50_ms"
+        ]
+    );
+    assert_eq!(v["clusters"].as_array().unwrap().len(), 2, "a memory and a SQLite cluster: {v}");
 }

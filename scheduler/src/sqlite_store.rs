@@ -11,7 +11,8 @@
 //!   f64s stored as their exact bits. Rows go with their job (`ON DELETE
 //!   CASCADE`) and are dropped when the job finishes (only the outcome is needed then).
 //!
-//! Every mutating call is one transaction, committed before it returns, so
+//! Every mutating call is one transaction, committed before it returns (or,
+//! between `begin` and `commit`, part of one transaction committed by `commit`), so
 //! an acknowledged write survives `kill -9` of the scheduler (see
 //! [`Durability`] for why, and for OS crashes and power loss, which issue #3
 //! leaves out of scope).
@@ -285,7 +286,8 @@ impl JobStore for SqliteStore {
         serde_json::from_slice::<JobOutcome>(&json)
             .map_err(|e| StoreError(format!("outcome of {job} does not survive JSON (non-finite number?): {e}")))?;
         let id = to_i64(job.0, "job id")?;
-        let tx = self.conn.transaction().map_err(sql_err("begin finish", job))?;
+        // A savepoint: its own transaction, or part of the batch open since `begin`.
+        let tx = self.conn.savepoint().map_err(sql_err("begin finish", job))?;
         let n = tx
             .execute("UPDATE jobs SET outcome = ?2 WHERE id = ?1", params![id, json])
             .map_err(sql_err("update jobs.outcome", job))?;
@@ -303,6 +305,17 @@ impl JobStore for SqliteStore {
             .execute("DELETE FROM jobs WHERE id = ?1", [to_i64(job.0, "job id")?])
             .map_err(sql_err("delete from jobs", job))?;
         Ok(())
+    }
+
+    fn begin(&mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(sql_err("begin", "a batch of writes"))
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        if self.conn.is_autocommit() {
+            return Ok(());
+        }
+        self.conn.execute_batch("COMMIT").map_err(sql_err("commit", "a batch of writes"))
     }
 
     fn load(&self) -> Result<Vec<StoredJob>, StoreError> {

@@ -366,6 +366,19 @@ impl<C: Clock, S: JobStore> Scheduler<C, S> {
         Ok(fate)
     }
 
+    /// Runs `f` with its writes to the store grouped into one commit (a completion carrying many
+    /// blocks is one durable write, not one per block). The commit happens whatever `f` returns,
+    /// as each call's own commit would have; nothing `f` did may be acknowledged before this
+    /// returns.
+    pub fn batch<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        self.store.begin().map_err(store_err)?;
+        let out = f(self);
+        let committed = self.store.commit().map_err(store_err);
+        let out = out?;
+        committed?;
+        Ok(out)
+    }
+
     /// Convenience for pricing results.
     pub fn report_block(
         &mut self,

@@ -28,7 +28,8 @@ pub struct StoredJob {
 /// acknowledging the submission; `append_result` for each result it keeps;
 /// `set_stop` when early stop is decided; `finish_job` when the job ends;
 /// `remove_job` when retention drops it. `load` returns what a restarted
-/// scheduler needs to resume every job.
+/// scheduler needs to resume every job. Writes made between `begin` and `commit`
+/// (the blocks of one completion, say) may share one commit.
 pub trait JobStore {
     fn insert_job(&mut self, record: &JobRecord) -> Result<(), StoreError>;
     fn append_result(&mut self, job: JobId, task: u32, result: &BlockResult) -> Result<(), StoreError>;
@@ -36,6 +37,18 @@ pub trait JobStore {
     fn finish_job(&mut self, job: JobId, outcome: &JobOutcome) -> Result<(), StoreError>;
     fn remove_job(&mut self, job: JobId) -> Result<(), StoreError>;
     fn load(&self) -> Result<Vec<StoredJob>, StoreError>;
+
+    /// From here to [`JobStore::commit`], the writes may be made durable together, in one
+    /// commit: nothing written in between may be acknowledged before `commit` returns. A store
+    /// whose every call is durable by itself ignores both.
+    fn begin(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Makes every write since [`JobStore::begin`] durable.
+    fn commit(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// A store in memory, keeping what a durable store would (tests replay it as a restart would).

@@ -444,9 +444,16 @@ fn crash_child() {
             submit(&mut s, i);
             i += 1;
         }
+        let batched = std::env::var(CHILD_MODE).as_deref() == Ok("run-batched");
         for l in s.lease(w, 2).unwrap() {
-            for r in oracle.results(&l.kind) {
-                s.report(w, l.task, r).unwrap();
+            if batched {
+                // A task's blocks in one commit, as a completion carrying them is booked.
+                s.batch(|s| oracle.results(&l.kind).into_iter().try_for_each(|r| s.report(w, l.task, r).map(drop)))
+                    .unwrap();
+            } else {
+                for r in oracle.results(&l.kind) {
+                    s.report(w, l.task, r).unwrap();
+                }
             }
             ack(format_args!("done {} {}", l.task.job.0, l.task.index));
             s.complete_task(w, l.task, None).unwrap();
@@ -555,10 +562,19 @@ fn recover_after_kill(path: &Path, acks: &Acks) {
 #[test]
 fn kill_9_mid_run_loses_no_acknowledged_write() {
     // Early, mid-way and late kills; the last also with an fsync per commit.
-    for (durability, kill_after) in [("normal", 3), ("normal", 37), ("normal", 120), ("full", 60)] {
+    // Then the blocks of each task in one commit (`Scheduler::batch`).
+    let runs = [
+        ("run", "normal", 3),
+        ("run", "normal", 37),
+        ("run", "normal", 120),
+        ("run", "full", 60),
+        ("run-batched", "normal", 41),
+        ("run-batched", "full", 90),
+    ];
+    for (mode, durability, kill_after) in runs {
         let dir = tempfile::tempdir().unwrap();
         let path = db(&dir);
-        let acks = run_child_and_kill(&path, "run", durability, kill_after);
+        let acks = run_child_and_kill(&path, mode, durability, kill_after);
         assert!(acks.submitted.len() + acks.done.len() >= kill_after, "{durability}: {acks:?}");
         assert!(acks.done.len() < 10 * CHILD_JOBS, "{durability}: killed before the end");
         recover_after_kill(&path, &acks);
@@ -578,4 +594,40 @@ fn a_job_accepted_just_before_kill_9_is_not_lost() {
     assert_eq!(stored.len(), 2);
     assert_eq!(stored[0].results.len(), 2 * 4, "two tasks of four blocks, reported before the second submit");
     recover_after_kill(&path, &acks);
+}
+
+#[test]
+fn a_batch_is_durable_once_committed_and_absent_if_never_committed() {
+    let (spec, oracle) = &*SMALL;
+    let dir = tempfile::tempdir().unwrap();
+    let path = db(&dir);
+    let mut s = Scheduler::new(config(TWO_BLOCKS), manual(), SqliteStore::open(&path).unwrap());
+    let job = s.submit(&tenant(), SubmitRequest::new(spec.clone())).unwrap();
+    let w = worker(&mut s, 2);
+    let leases = s.lease(w, 2).unwrap();
+    let report_all = |s: &mut Scheduler<_, SqliteStore>, l: &riskgrid_scheduler::Lease| {
+        s.batch(|s| oracle.results(&l.kind).into_iter().try_for_each(|r| s.report(w, l.task, r).map(drop))).unwrap();
+    };
+    report_all(&mut s, &leases[0]);
+    let committed = rows(&path, "SELECT count(*) FROM results");
+    assert_eq!(committed, 4, "the first task's four blocks, visible to another connection");
+    // A batch that never commits (the scheduler dies first: here a panic, which closes the
+    // connection with the transaction open) was never acknowledged: it is gone, the rest stays.
+    let second = leases[1].clone();
+    let died = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let mut s = s;
+        s.batch(|s| -> Result<(), Error> {
+            for r in oracle.results(&second.kind) {
+                s.report(w, second.task, r)?;
+            }
+            panic!("the scheduler dies before the batch commits")
+        })
+    }));
+    assert!(died.is_err());
+    let mut s = Scheduler::recover(config(TWO_BLOCKS), manual(), SqliteStore::open(&path).unwrap()).unwrap();
+    assert_eq!(rows(&path, "SELECT count(*) FROM results"), committed);
+    assert_eq!(s.job(job).unwrap().task_status(leases[0].task.index), Some(TaskStatus::Done));
+    assert_eq!(s.job(job).unwrap().task_status(leases[1].task.index), Some(TaskStatus::Pending));
+    run_to_end(&mut s, job, oracle, 2);
+    assert_eq!(bits(&s.job_status(job).unwrap().result.unwrap().pricing), bits(&oracle.report));
 }

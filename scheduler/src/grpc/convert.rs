@@ -219,12 +219,11 @@ pub fn result(job: &Job, r: &JobResult, sha256: &str, elapsed_ms: u64) -> pb::Jo
 /// A job's progress; `with_trades` adds the per-trade running estimates.
 pub fn progress(
     job: &Job,
-    status: &JobStatus,
+    p: &crate::job::Progress,
     started: Option<Millis>,
     now: Millis,
     with_trades: bool,
 ) -> pb::Progress {
-    let p = &status.progress;
     let acc = job.accumulator();
     let n_trades = acc.n_trades() as u64;
     let target = job.pricing_target();
@@ -297,7 +296,7 @@ pub fn job(
         submitted_unix_ms: rec.submitted_at as i64,
         started_unix_ms: started.unwrap_or(0) as i64,
         finished_unix_ms: job.state().finished_at().unwrap_or(0) as i64,
-        progress: Some(progress(job, status, started, now, with_trades)),
+        progress: Some(progress(job, &status.progress, started, now, with_trades)),
         failure_reason: state_reason(job.state()),
     }
 }

@@ -76,6 +76,12 @@ impl JobStore for BoxStore {
     fn load(&self) -> Result<Vec<StoredJob>, StoreError> {
         self.0.load()
     }
+    fn begin(&mut self) -> Result<(), StoreError> {
+        self.0.begin()
+    }
+    fn commit(&mut self) -> Result<(), StoreError> {
+        self.0.commit()
+    }
 }
 
 /// A job's spec as workers receive it: canonical JSON and its SHA-256.
@@ -253,7 +259,6 @@ impl Grid {
         let _ = closing.wait_for(|c| *c).await;
     }
 
-    /// Wakes long-polling workers: tasks may be waiting.
     /// Wakes the workers waiting for work (oldest first): call when tasks may have become
     /// leasable (a job queued, a lease freed).
     pub fn work_available(&self) {

@@ -108,7 +108,6 @@ pub(super) fn snapshot(grid: &Grid, id: JobId) -> Result<Snapshot, Status> {
     let sha = g.sha_of(id)?;
     let started = g.started.get(&id).copied();
     let job = g.sched.job(id).ok_or_else(|| status::not_found_job(id))?;
-    let st = g.sched.job_status(id).map_err(|e| status::from_error(&e))?;
     let now = grid.now();
     let result = match job.state() {
         JobState::Succeeded { result, finished_at } => {
@@ -120,7 +119,7 @@ pub(super) fn snapshot(grid: &Grid, id: JobId) -> Result<Snapshot, Status> {
     Ok(Snapshot {
         state: convert::state(job.state()),
         reason: convert::state_reason(job.state()),
-        progress: convert::progress(job, &st, started, now, true),
+        progress: convert::progress(job, &job.progress(), started, now, true),
         result,
     })
 }

@@ -105,6 +105,13 @@ async fn serve(workers: Workers, worker: WorkerId, mut link: Link, mut up: Strea
         let _ = tx.send(Err(status));
     };
     let waiter = workers.grid.waiter(worker);
+    // One timer for the stream's life, moved only when its deadline changes (a timer made per
+    // message would be registered and cancelled with every message).
+    let mut recheck = Instant::now() + RECHECK;
+    let timer = tokio::time::sleep_until(recheck);
+    tokio::pin!(timer);
+    let shutdown = workers.grid.closed();
+    tokio::pin!(shutdown);
     loop {
         // Armed before looking, so that work queued meanwhile still wakes this stream.
         waiter.arm();
@@ -120,8 +127,14 @@ async fn serve(workers: Workers, worker: WorkerId, mut link: Link, mut up: Strea
         {
             return;
         }
-        let recheck = Instant::now() + RECHECK;
+        let now = Instant::now();
+        if now >= recheck {
+            recheck = now + RECHECK;
+        }
         let wake = link.ack_by.map_or(recheck, |t| t.min(recheck));
+        if timer.deadline() != wake || timer.is_elapsed() {
+            timer.as_mut().reset(wake);
+        }
         tokio::select! {
             message = up.message() => match message {
                 Ok(Some(m)) => {
@@ -135,9 +148,9 @@ async fn serve(workers: Workers, worker: WorkerId, mut link: Link, mut up: Strea
             // Only a worker with room waits for new work: a full one is looked at again
             // when its own completions come (with many workers, a completion wakes few).
             () = waiter.woken(), if room => {}
-            () = tokio::time::sleep_until(wake) => {}
+            () = &mut timer => {}
             () = tx.closed() => return,
-            () = workers.grid.closed() => return fail(Status::unavailable("the scheduler is shutting down")),
+            () = &mut shutdown => return fail(Status::unavailable("the scheduler is shutting down")),
         }
     }
 }

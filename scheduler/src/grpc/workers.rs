@@ -3,7 +3,7 @@
 //! served by [`super::work_stream`] on top of the same lease and completion code.
 
 use super::convert;
-use super::grid::Grid;
+use super::grid::{Grid, GridScheduler};
 use super::status;
 use crate::collect::Fate;
 use crate::error::Error;
@@ -88,78 +88,93 @@ impl Tally {
 const MAX_RESULTS_PER_COMPLETION: usize = 100_000;
 
 impl Workers {
-    /// Merges one streamed result; counts its fate.
-    fn take(
-        &self,
-        worker: WorkerId,
-        parts: &mut RiskParts,
-        tally: &mut Tally,
-        b: pb::BlockResult,
-    ) -> Result<(), Status> {
-        let Ok(task) = convert::parse_task_id("task_id", &b.task_id) else {
-            tally.rejected += 1;
-            return Ok(());
-        };
-        if b.job_id != task.job.to_string() {
-            tally.rejected += 1;
-            return Ok(());
-        }
-        let (changed, finished, wake) = {
-            let mut g = self.grid.lock();
-            let Some(job) = g.sched.job(task.job) else {
-                tally.rejected += 1;
-                return Ok(());
-            };
-            if job.state().is_terminal() {
-                tally.cancelled.insert(task);
-                tally.rejected += 1;
-                return Ok(());
-            }
-            let result = match (b.moments.is_empty(), b.pnl.is_empty()) {
-                (false, true) => BlockResult::Pricing(convert::trade_block(&b)),
-                (true, false) => {
-                    let n_trades = job.risk_job().map_or(0, |r| r.trades.len());
-                    if b.trade as usize >= n_trades {
-                        tally.rejected += 1;
-                        return Ok(());
-                    }
-                    match parts.add(task, n_trades, b) {
-                        Some(block) => BlockResult::Risk(block),
-                        // Counted when the block is complete.
-                        None => return Ok(()),
-                    }
-                }
-                _ => {
-                    tally.rejected += 1;
-                    return Ok(());
-                }
-            };
-            let fate = match g.sched.report(worker, task, result) {
-                Ok(fate) => fate,
-                Err(e @ (Error::UnknownWorker(_) | Error::Store(_))) => return Err(err(&e)),
-                Err(_) => Fate::Rejected,
-            };
-            match fate {
-                Fate::Merged { .. } | Fate::Buffered => tally.accepted += 1,
-                Fate::Duplicate => tally.duplicates += 1,
-                Fate::Rejected => tally.rejected += 1,
-            }
-            let finished = g.sched.job(task.job).is_none_or(|j| j.state().is_terminal());
-            // A job that ends frees its other leases: other workers may now take queued work.
-            let wake = finished && g.sched.has_leasable();
-            (matches!(fate, Fate::Merged { .. }) || finished, finished, wake)
-        };
-        if finished {
-            tally.cancelled.insert(task);
-        }
-        if wake {
+    /// What to tell others once the lock is released.
+    fn notify(&self, took: Took) {
+        if took.wake {
             self.grid.work_available();
         }
-        if changed {
+        if took.changed {
             self.grid.changed();
         }
-        Ok(())
     }
+}
+
+/// What merging results changed, for the notifications sent after the lock is released.
+#[derive(Debug, Default, Clone, Copy)]
+struct Took {
+    /// A job's progress or state changed (watchers look).
+    changed: bool,
+    /// A job ended with work queued behind it: waiting workers may take it.
+    wake: bool,
+}
+
+impl std::ops::BitOrAssign for Took {
+    fn bitor_assign(&mut self, other: Took) {
+        self.changed |= other.changed;
+        self.wake |= other.wake;
+    }
+}
+
+/// Merges one streamed result; counts its fate.
+fn take(
+    sched: &mut GridScheduler,
+    worker: WorkerId,
+    parts: &mut RiskParts,
+    tally: &mut Tally,
+    b: pb::BlockResult,
+) -> Result<Took, Error> {
+    let Ok(task) = convert::parse_task_id("task_id", &b.task_id) else {
+        tally.rejected += 1;
+        return Ok(Took::default());
+    };
+    if convert::parse_job_id("job_id", &b.job_id).ok() != Some(task.job) {
+        tally.rejected += 1;
+        return Ok(Took::default());
+    }
+    let Some(job) = sched.job(task.job) else {
+        tally.rejected += 1;
+        return Ok(Took::default());
+    };
+    if job.state().is_terminal() {
+        tally.cancelled.insert(task);
+        tally.rejected += 1;
+        return Ok(Took::default());
+    }
+    let result = match (b.moments.is_empty(), b.pnl.is_empty()) {
+        (false, true) => BlockResult::Pricing(convert::trade_block(&b)),
+        (true, false) => {
+            let n_trades = job.risk_job().map_or(0, |r| r.trades.len());
+            if b.trade as usize >= n_trades {
+                tally.rejected += 1;
+                return Ok(Took::default());
+            }
+            match parts.add(task, n_trades, b) {
+                Some(block) => BlockResult::Risk(block),
+                // Counted when the block is complete.
+                None => return Ok(Took::default()),
+            }
+        }
+        _ => {
+            tally.rejected += 1;
+            return Ok(Took::default());
+        }
+    };
+    let fate = match sched.report(worker, task, result) {
+        Ok(fate) => fate,
+        Err(e @ (Error::UnknownWorker(_) | Error::Store(_))) => return Err(e),
+        Err(_) => Fate::Rejected,
+    };
+    match fate {
+        Fate::Merged { .. } | Fate::Buffered => tally.accepted += 1,
+        Fate::Duplicate => tally.duplicates += 1,
+        Fate::Rejected => tally.rejected += 1,
+    }
+    let finished = sched.job(task.job).is_none_or(|j| j.state().is_terminal());
+    if finished {
+        tally.cancelled.insert(task);
+    }
+    // A job that ends frees its other leases: other workers may now take queued work.
+    Ok(Took { changed: matches!(fate, Fate::Merged { .. }) || finished, wake: finished && sched.has_leasable() })
 }
 
 #[tonic::async_trait]
@@ -259,7 +274,9 @@ impl WorkerService for Workers {
         let mut parts = RiskParts::default();
         let mut tally = Tally::default();
         while let Some(b) = stream.message().await? {
-            self.take(worker, &mut parts, &mut tally, b)?;
+            // One block at a time: the stream awaits between messages, so no batch stays open.
+            let took = take(&mut self.grid.lock().sched, worker, &mut parts, &mut tally, b).map_err(|e| err(&e))?;
+            self.notify(took);
         }
         self.grid.log_ended();
         Ok(Response::new(tally.ack(parts)))
@@ -352,9 +369,20 @@ impl Workers {
         // The tasks' last blocks first, as if streamed just before.
         let mut parts = RiskParts::default();
         let mut tally = Tally::default();
-        for b in r.results {
-            self.take(worker, &mut parts, &mut tally, b)?;
-        }
+        // One commit for all of them: they are acknowledged together, after it.
+        let took = self
+            .grid
+            .lock()
+            .sched
+            .batch(|sched| {
+                let mut took = Took::default();
+                for b in r.results {
+                    took |= take(sched, worker, &mut parts, &mut tally, b)?;
+                }
+                Ok(took)
+            })
+            .map_err(|e| err(&e))?;
+        self.notify(took);
         let finished_jobs = !tally.cancelled.is_empty();
         // Tasks ending in this very call need no stop order.
         for (task, _) in &tasks {
