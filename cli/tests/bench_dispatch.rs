@@ -33,6 +33,16 @@ fn bench_dispatch_quick_prints_every_figure() {
         assert!(value.is_finite() && value >= 0.0, "{name} = {value}");
         assert!(f.get("meets_target").is_some() && f.get("unit").is_some(), "{name}: {f}");
     }
+    // Each cluster says what its processes used, the workers' compute threads apart.
+    for c in v["clusters"].as_array().expect("clusters") {
+        let workers = c["worker_cpu_seconds"].as_array().expect("worker_cpu_seconds");
+        let compute = c["worker_compute_cpu_seconds"].as_array().expect("worker_compute_cpu_seconds");
+        assert_eq!((workers.len(), compute.len()), (2, 2), "{c}");
+        for (w, t) in workers.iter().zip(compute) {
+            let (w, t) = (w.as_f64().expect("worker CPU read"), t.as_f64().expect("compute CPU read"));
+            assert!(t <= w, "a worker's compute threads used {t} s of its {w} s: {c}");
+        }
+    }
 }
 
 #[test]
