@@ -1,5 +1,5 @@
 //! `riskgrid bench [engine]`: the engine's throughput figures, as issue #2 defines them
-//! (`bench dispatch`, the grid's, is in `bench_dispatch.rs`).
+//! (`bench dispatch`, the grid's, is in `bench_dispatch/`).
 
 use crate::exit::Failure;
 use crate::run::{parse_isa, thread_pool};

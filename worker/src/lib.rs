@@ -22,4 +22,4 @@ mod runner;
 mod session;
 pub mod spot;
 
-pub use session::{WorkerConfig, run};
+pub use session::{COMPUTE_THREAD_PREFIX, WorkerConfig, run};

@@ -224,12 +224,16 @@ fn hold_for(threads: usize, micros: u64) -> usize {
     threads.saturating_mul(per_thread).min(MAX_HOLD)
 }
 
+/// How the compute pool's threads are named (`riskgrid-compute-0`, ...), so that tools
+/// (the dispatch bench, `top -H`) can tell them from the I/O thread.
+pub const COMPUTE_THREAD_PREFIX: &str = "riskgrid-compute-";
+
 /// Runs a worker until `shutdown` resolves, then drains and returns.
 pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Result<(), String> {
     let threads = config.threads.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
-        .thread_name(|i| format!("riskgrid-compute-{i}"))
+        .thread_name(|i| format!("{COMPUTE_THREAD_PREFIX}{i}"))
         .build()
         .map_err(|e| format!("starting the compute pool: {e}"))?;
     let url = match (&config.tls, config.scheduler.strip_prefix("http://")) {
